@@ -1,0 +1,171 @@
+//! `palisade image …`
+
+use std::io::BufRead;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use clap::{Args, Subcommand, ValueEnum};
+use palisade_image::{ImageRef, Platform, RegistryOptions, ScanOptions};
+use palisade_model::ScanReport;
+
+use crate::output;
+use crate::progress::ProgressDisplay;
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ImageCommand {
+    /// Scan an image: list its packages and the vulnerabilities affecting them.
+    ///
+    /// IMAGE is one of:
+    ///   HOST[:PORT]/REPO[:TAG|@DIGEST]  a registry (docker:// prefix allowed;
+    ///                                   Docker Hub short names like debian:12 work)
+    ///   oci:DIR[:TAG]                   an OCI image layout directory
+    ///   docker-archive:FILE             a `docker save` tarball
+    ///   dir:PATH                        an unpacked root filesystem
+    ///
+    /// Each layer is read once as a stream; nothing is extracted to disk.
+    /// Results go to stdout (or --output), progress and logs to stderr.
+    #[command(verbatim_doc_comment)]
+    Scan(ScanArgs),
+    /// List the packages in an image (software bill of materials).
+    ///
+    /// Takes the same IMAGE forms and access flags as `image scan`.
+    Sbom(SbomArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ScanFormat {
+    /// Human-readable table.
+    Table,
+    /// The `palisade.scan/v1` JSON document.
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum SbomFormat {
+    /// The `palisade.scan/v1` JSON document (packages only).
+    Json,
+    /// Human-readable table.
+    Table,
+}
+
+/// How to reach the image.
+#[derive(Debug, Args)]
+pub(crate) struct AccessArgs {
+    /// Platform to read from a multi-platform image, OS/ARCH[/VARIANT].
+    /// Default: this machine's (e.g. linux/amd64).
+    #[arg(long, value_name = "OS/ARCH")]
+    platform: Option<Platform>,
+    /// Talk to the registry over plain HTTP or unverified TLS. Only for
+    /// registries you trust on a network you trust.
+    #[arg(long)]
+    insecure: bool,
+    /// Trust this CA certificate (PEM) for the registry's TLS.
+    #[arg(long, value_name = "FILE")]
+    ca_cert: Option<PathBuf>,
+    /// Registry user name; the password is read from stdin (--password-stdin).
+    /// Without it, credentials come from ~/.docker/config.json (`auths`).
+    #[arg(long, short = 'u', requires = "password_stdin")]
+    username: Option<String>,
+    /// Read the registry password (or token) from the first line of stdin.
+    #[arg(long, requires = "username")]
+    password_stdin: bool,
+    /// Layers to read at once (default: one per CPU).
+    #[arg(long, default_value_t = 0, hide_default_value = true)]
+    parallelism: usize,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ScanArgs {
+    /// The image to scan (see `palisade image scan --help` for the forms).
+    #[arg(value_name = "IMAGE")]
+    image: String,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = ScanFormat::Table)]
+    format: ScanFormat,
+    /// Write the report to FILE instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output: Option<PathBuf>,
+    #[command(flatten)]
+    access: AccessArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SbomArgs {
+    /// The image to inventory.
+    #[arg(value_name = "IMAGE")]
+    image: String,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = SbomFormat::Json)]
+    format: SbomFormat,
+    /// Write the SBOM to FILE instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output: Option<PathBuf>,
+    #[command(flatten)]
+    access: AccessArgs,
+}
+
+pub(crate) fn run(cmd: ImageCommand, quiet: bool) -> anyhow::Result<ExitCode> {
+    match cmd {
+        ImageCommand::Scan(a) => {
+            let report = scan(&a.image, &a.access, quiet)?;
+            match a.format {
+                ScanFormat::Json => output::write_json(a.output.as_deref(), &report)?,
+                ScanFormat::Table => output::write_table(a.output.as_deref(), &report)?,
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        ImageCommand::Sbom(a) => {
+            let report = scan(&a.image, &a.access, quiet)?;
+            match a.format {
+                SbomFormat::Json => output::write_json(a.output.as_deref(), &report)?,
+                SbomFormat::Table => output::write_table(a.output.as_deref(), &report)?,
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn read_password() -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("reading the password from stdin")?;
+    let pw = line.trim_end_matches(['\r', '\n']).to_string();
+    if pw.is_empty() {
+        bail!("--password-stdin: stdin gave an empty password");
+    }
+    Ok(pw)
+}
+
+fn scan(image: &str, access: &AccessArgs, quiet: bool) -> anyhow::Result<ScanReport> {
+    let reference = ImageRef::parse(image)?;
+    let password = if access.password_stdin {
+        Some(read_password()?)
+    } else {
+        None
+    };
+    let opts = ScanOptions {
+        platform: access.platform.clone().unwrap_or_else(Platform::host),
+        registry: RegistryOptions {
+            insecure: access.insecure,
+            ca_file: access.ca_cert.clone(),
+            username: access.username.clone(),
+            password,
+            ..RegistryOptions::default()
+        },
+        parallelism: access.parallelism,
+        ..ScanOptions::default()
+    };
+    let progress = ProgressDisplay::new(quiet);
+    let inv = palisade_image::inventory(&reference, &opts, &progress);
+    progress.finish();
+    let inv = inv.with_context(|| format!("scanning {image}"))?;
+    for w in &inv.warnings {
+        tracing::warn!(location = %w.location, "{}", w.message);
+    }
+    let mut report = ScanReport::new(inv.artifact, inv.packages);
+    report.warnings = inv.warnings;
+    Ok(report)
+}

@@ -1,0 +1,44 @@
+//! Command-line definitions (clap derive) and dispatch.
+
+mod image;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Palisade: self-hosted container security.
+///
+/// Scan images for vulnerable packages, list what is inside them (SBOM),
+/// and — as more roles land — check Kubernetes posture, enforce admission
+/// policy, and detect threats at runtime.
+///
+/// Examples:
+///   palisade image sbom oci:./layout:latest
+///   palisade image scan 127.0.0.1:5000/app:1 --insecure --format json
+///   palisade image scan docker-archive:app.tar
+///   palisade image scan dir:/srv/rootfs
+#[derive(Debug, Parser)]
+#[command(name = "palisade", version, propagate_version = true, max_term_width = 100)]
+pub(crate) struct Cli {
+    /// More log output on stderr (-v info, -vv debug, -vvv trace). PALISADE_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub(crate) verbose: u8,
+    /// Only errors on stderr; no progress display.
+    #[arg(short, long, global = true)]
+    pub(crate) quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Container images: inventory (SBOM) and vulnerability scanning.
+    #[command(subcommand)]
+    Image(image::ImageCommand),
+}
+
+pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Image(c) => image::run(c, cli.quiet),
+    }
+}

@@ -1,0 +1,467 @@
+//! Reading one layer: detect compression, stream the tar once, keep only
+//! wanted files, record whiteouts, and verify the blob digest at the end.
+//!
+//! A layer is read into a [`LayerContents`] independently of the others, so
+//! layers can be read in parallel (and cached by digest); [`apply_layer`]
+//! then merges them in order into an [`FsView`].
+
+use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasher, Hasher};
+use std::io::{self, BufRead, BufReader, Read};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use palisade_model::{Digest, DigestAlgorithm, ScanWarning};
+use sha2::{Digest as _, Sha256, Sha512};
+
+use crate::fs::{normalize_path, FsView};
+use crate::limits::Limits;
+use crate::tar::{EntryKind, TarError, TarReader};
+
+/// Why a layer could not be read. Each names the layer.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LayerError {
+    #[error("layer {layer}: {source}")]
+    Tar {
+        layer: String,
+        #[source]
+        source: TarError,
+    },
+    #[error("layer {layer}: corrupt or truncated compressed data: {source}")]
+    Corrupt {
+        layer: String,
+        #[source]
+        source: io::Error,
+    },
+    #[error("layer {layer}: content digest is {actual}, not the expected {expected} (corrupt or tampered blob)")]
+    DigestMismatch {
+        layer: String,
+        expected: Digest,
+        actual: Digest,
+    },
+    #[error("layer {layer}: unsupported compression ({what}); OCI layers are tar, tar+gzip or tar+zstd")]
+    UnsupportedCompression { layer: String, what: &'static str },
+}
+
+impl LayerError {
+    /// Whether reopening the blob might help (a network failure mid-stream),
+    /// as opposed to bad content.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            LayerError::Tar {
+                source: TarError::Io(e),
+                ..
+            }
+            | LayerError::Corrupt { source: e, .. } => !matches!(
+                e.kind(),
+                io::ErrorKind::InvalidData | io::ErrorKind::InvalidInput | io::ErrorKind::Other
+            ),
+            _ => false,
+        }
+    }
+}
+
+/// Bytes of file content that may still be buffered for this image,
+/// shared by layers read in parallel.
+#[derive(Debug)]
+pub struct Budget(AtomicU64);
+
+impl Budget {
+    pub fn new(bytes: u64) -> Budget {
+        Budget(AtomicU64::new(bytes))
+    }
+
+    fn take(&self, n: u64) -> bool {
+        self.0
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |left| left.checked_sub(n))
+            .is_ok()
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Item {
+    File(Arc<[u8]>),
+    Symlink(String),
+}
+
+/// What one layer contributes to the merged view.
+#[derive(Debug, Clone, Default)]
+pub struct LayerContents {
+    /// The layer's digest, `None` when unknown.
+    pub digest: Option<Digest>,
+    /// Directories made opaque (`""` is the root): lower content below them is hidden.
+    pub opaque_dirs: Vec<String>,
+    /// Paths deleted from lower layers.
+    pub whiteouts: Vec<String>,
+    items: HashMap<String, Item>,
+    /// Wanted hard links whose target is in a lower layer: (path, target).
+    lower_hardlinks: Vec<(String, String)>,
+    /// Hashes of every other path this layer writes (unwanted files,
+    /// directories, devices): they replace whatever lower layers had there.
+    shadowed: HashSet<u64>,
+    pub warnings: Vec<ScanWarning>,
+    /// Bytes read from the blob (compressed).
+    pub compressed_bytes: u64,
+    /// Bytes of the uncompressed tar stream.
+    pub uncompressed_bytes: u64,
+    pub entries: u64,
+}
+
+impl LayerContents {
+    /// Number of buffered files and symlinks.
+    pub fn buffered_items(&self) -> usize {
+        self.items.len()
+    }
+}
+
+/// Fixed-key hashing for the shadow set: deterministic across threads, so
+/// the set built while reading one layer can be probed while merging.
+fn path_hash(path: &str) -> u64 {
+    let mut h = std::hash::BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().build_hasher();
+    h.write(path.as_bytes());
+    h.finish()
+}
+
+/// Counts and hashes the raw (compressed) bytes as they are read.
+struct HashingReader<R> {
+    inner: R,
+    hasher: Hashers,
+    count: u64,
+    progress: Option<Arc<dyn Fn(u64) + Send + Sync>>,
+}
+
+enum Hashers {
+    Sha256(Sha256),
+    Sha512(Sha512),
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let data = buf.get(..n).unwrap_or(&[]);
+        match &mut self.hasher {
+            Hashers::Sha256(h) => h.update(data),
+            Hashers::Sha512(h) => h.update(data),
+        }
+        self.count += n as u64;
+        if let Some(p) = &self.progress {
+            p(n as u64);
+        }
+        Ok(n)
+    }
+}
+
+impl<R> HashingReader<R> {
+    fn finish(self) -> (Digest, u64) {
+        let d = match self.hasher {
+            Hashers::Sha256(h) => Digest::from_bytes(DigestAlgorithm::Sha256, &h.finalize()),
+            Hashers::Sha512(h) => Digest::from_bytes(DigestAlgorithm::Sha512, &h.finalize()),
+        };
+        (d, self.count)
+    }
+}
+
+enum Decoder<R: Read> {
+    Gzip(flate2::bufread::MultiGzDecoder<BufReader<R>>),
+    Zstd(zstd::stream::read::Decoder<'static, BufReader<R>>),
+    Plain(BufReader<R>),
+}
+
+impl<R: Read> Read for Decoder<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Decoder::Gzip(d) => d.read(buf),
+            Decoder::Zstd(d) => d.read(buf),
+            Decoder::Plain(d) => d.read(buf),
+        }
+    }
+}
+
+impl<R: Read> Decoder<R> {
+    fn into_inner(self) -> R {
+        match self {
+            Decoder::Gzip(d) => d.into_inner().into_inner(),
+            Decoder::Zstd(d) => d.finish().into_inner(),
+            Decoder::Plain(d) => d.into_inner(),
+        }
+    }
+}
+
+/// Compression of a blob, from its first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    Gzip,
+    Zstd,
+    None,
+}
+
+/// Options for reading one layer.
+pub struct LayerReadOptions<'a> {
+    /// For error messages: the digest, or a name when there is none.
+    pub label: String,
+    /// Checked against the raw blob when given.
+    pub expected: Option<&'a Digest>,
+    pub wants: &'a (dyn Fn(&str) -> bool + Sync),
+    pub limits: &'a Limits,
+    pub budget: &'a Budget,
+    /// Called with the number of raw bytes read, as they are read.
+    pub progress: Option<Arc<dyn Fn(u64) + Send + Sync>>,
+}
+
+/// Read one layer blob (compressed or not) as a stream.
+pub fn read_layer<R: Read>(raw: R, opts: &LayerReadOptions<'_>) -> Result<LayerContents, LayerError> {
+    let label = opts.label.clone();
+    let hasher = match opts.expected.map(Digest::algorithm) {
+        Some(DigestAlgorithm::Sha512) => Hashers::Sha512(Sha512::new()),
+        _ => Hashers::Sha256(Sha256::new()),
+    };
+    let hashing = HashingReader {
+        inner: raw,
+        hasher,
+        count: 0,
+        progress: opts.progress.clone(),
+    };
+    let mut buffered = BufReader::with_capacity(256 * 1024, hashing);
+    let head = buffered.fill_buf().map_err(|e| LayerError::Corrupt {
+        layer: label.clone(),
+        source: e,
+    })?;
+    let compression = match head {
+        [0x1f, 0x8b, ..] => Compression::Gzip,
+        [0x28, 0xb5, 0x2f, 0xfd, ..] => Compression::Zstd,
+        [b'B', b'Z', b'h', ..] => {
+            return Err(LayerError::UnsupportedCompression {
+                layer: label,
+                what: "bzip2",
+            })
+        }
+        [0xfd, b'7', b'z', b'X', b'Z', 0x00, ..] => {
+            return Err(LayerError::UnsupportedCompression {
+                layer: label,
+                what: "xz",
+            })
+        }
+        _ => Compression::None,
+    };
+    let decoder = match compression {
+        Compression::Gzip => Decoder::Gzip(flate2::bufread::MultiGzDecoder::new(buffered)),
+        Compression::Zstd => Decoder::Zstd(
+            zstd::stream::read::Decoder::with_buffer(buffered).map_err(|e| LayerError::Corrupt {
+                layer: label.clone(),
+                source: e,
+            })?,
+        ),
+        Compression::None => Decoder::Plain(buffered),
+    };
+
+    let mut tar = TarReader::new(decoder, *opts.limits);
+    let mut contents = LayerContents {
+        digest: opts.expected.cloned(),
+        ..LayerContents::default()
+    };
+    let walked = walk(&mut tar, opts, &mut contents);
+    let walked = walked.and_then(|()| tar.drain());
+    if let Err(e) = walked {
+        return Err(tar_error(label, e, compression));
+    }
+    contents.uncompressed_bytes = tar.position();
+    // Whatever the decoder left unread (gzip trailer, padding) still counts
+    // towards the digest.
+    let mut hashing = tar.into_inner().into_inner();
+    io::copy(&mut hashing, &mut io::sink()).map_err(|e| LayerError::Corrupt {
+        layer: label.clone(),
+        source: e,
+    })?;
+    let (actual, count) = hashing.finish();
+    contents.compressed_bytes = count;
+    if let Some(expected) = opts.expected {
+        if &actual != expected {
+            return Err(LayerError::DigestMismatch {
+                layer: label,
+                expected: expected.clone(),
+                actual,
+            });
+        }
+    }
+    Ok(contents)
+}
+
+fn tar_error(layer: String, e: TarError, compression: Compression) -> LayerError {
+    match e {
+        TarError::Io(io) if compression != Compression::None => LayerError::Corrupt { layer, source: io },
+        other => LayerError::Tar { layer, source: other },
+    }
+}
+
+fn walk<R: Read>(
+    tar: &mut TarReader<R>,
+    opts: &LayerReadOptions<'_>,
+    out: &mut LayerContents,
+) -> Result<(), TarError> {
+    let warn = |out: &mut LayerContents, path: &str, msg: String| {
+        if out.warnings.len() < 1000 {
+            out.warnings.push(ScanWarning {
+                location: format!("{}:{}", opts.label, path),
+                message: msg,
+            });
+        }
+    };
+    while let Some(entry) = tar.next_entry()? {
+        out.entries += 1;
+        let Some(path) = normalize_path(&entry.path) else {
+            if entry.path.split('/').any(|c| c == "..") {
+                warn(out, &entry.path, "entry path climbs above the image root; skipped".into());
+            }
+            continue;
+        };
+        let (parent, base) = match path.rsplit_once('/') {
+            Some((p, b)) => (p, b),
+            None => ("", path.as_str()),
+        };
+        if let Some(target) = base.strip_prefix(".wh.") {
+            if target == ".wh..opq" {
+                out.opaque_dirs.push(parent.to_string());
+            } else if target.starts_with(".wh.") {
+                // aufs bookkeeping (.wh..wh.plnk etc.): not part of the image.
+            } else if target.is_empty() || target == "." || target == ".." {
+                warn(out, &path, "malformed whiteout; ignored".into());
+            } else if parent.is_empty() {
+                out.whiteouts.push(target.to_string());
+            } else {
+                out.whiteouts.push(format!("{parent}/{target}"));
+            }
+            continue;
+        }
+        match entry.kind {
+            EntryKind::File => {
+                if !(opts.wants)(&path) {
+                    shadow(out, path);
+                    continue;
+                }
+                if entry.size > opts.limits.max_buffered_file {
+                    warn(
+                        out,
+                        &path,
+                        format!(
+                            "file is {} bytes, over the {}-byte limit for package databases; skipped",
+                            entry.size, opts.limits.max_buffered_file
+                        ),
+                    );
+                    shadow(out, path);
+                    continue;
+                }
+                if !opts.budget.take(entry.size) {
+                    warn(
+                        out,
+                        &path,
+                        format!(
+                            "the image's buffering budget of {} bytes is spent; file skipped",
+                            opts.limits.max_buffered_total
+                        ),
+                    );
+                    shadow(out, path);
+                    continue;
+                }
+                let data = tar.read_data()?;
+                out.items.insert(path, Item::File(Arc::from(data)));
+            }
+            EntryKind::Symlink(target) => {
+                if out.items.len() >= opts.limits.max_symlinks {
+                    warn(out, &path, "too many symlinks in one layer; skipped".into());
+                    shadow(out, path);
+                    continue;
+                }
+                out.items.insert(path, Item::Symlink(target));
+            }
+            EntryKind::HardLink(target) => {
+                let Some(target) = normalize_path(&target) else {
+                    warn(
+                        out,
+                        &path,
+                        format!("hard link to {target:?} points outside the image root; skipped"),
+                    );
+                    shadow(out, path);
+                    continue;
+                };
+                if !(opts.wants)(&path) {
+                    shadow(out, path);
+                    continue;
+                }
+                match out.items.get(&target) {
+                    Some(Item::File(data)) => {
+                        let data = Arc::clone(data);
+                        out.items.insert(path, Item::File(data));
+                    }
+                    _ if out.shadowed.contains(&path_hash(&target)) => {
+                        warn(
+                            out,
+                            &path,
+                            format!("hard link to {target} whose content was not kept; skipped"),
+                        );
+                        shadow(out, path);
+                    }
+                    _ => out.lower_hardlinks.push((path, target)),
+                }
+            }
+            EntryKind::Dir => shadow(out, path),
+            EntryKind::Sparse => {
+                if (opts.wants)(&path) {
+                    warn(out, &path, "sparse file not supported for package databases; skipped".into());
+                }
+                shadow(out, path);
+            }
+            EntryKind::Other(flag) => {
+                if matches!(flag, b'3' | b'4') {
+                    warn(out, &path, "device node ignored".into());
+                }
+                shadow(out, path);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn shadow(out: &mut LayerContents, path: String) {
+    out.shadowed.insert(path_hash(&path));
+    out.items.remove(&path);
+}
+
+/// Merge one layer on top of the view built from the layers below it.
+pub fn apply_layer(view: &mut FsView, layer: LayerContents) -> Vec<ScanWarning> {
+    let mut warnings = layer.warnings;
+    for dir in &layer.opaque_dirs {
+        view.clear_dir(dir);
+    }
+    for path in &layer.whiteouts {
+        view.remove_tree(path);
+    }
+    // Hard links into lower layers, resolved before this layer's own changes.
+    let mut linked = Vec::new();
+    for (path, target) in layer.lower_hardlinks {
+        match view.file_data(&target) {
+            Some(data) => linked.push((path, data)),
+            None => warnings.push(ScanWarning {
+                location: format!(
+                    "{}:{}",
+                    layer.digest.as_ref().map(ToString::to_string).unwrap_or_default(),
+                    path
+                ),
+                message: format!("hard link to {target}, which no lower layer holds; skipped"),
+            }),
+        }
+    }
+    if !layer.shadowed.is_empty() {
+        view.retain(|p| !layer.shadowed.contains(&path_hash(p)));
+    }
+    for (path, item) in layer.items {
+        match item {
+            Item::File(data) => view.insert_file(path, data, layer.digest.clone()),
+            Item::Symlink(target) => view.insert_symlink(path, target, layer.digest.clone()),
+        }
+    }
+    for (path, data) in linked {
+        view.insert_file(path, data, layer.digest.clone());
+    }
+    warnings
+}

@@ -1,0 +1,259 @@
+//! From an image reference to an inventory: open the source, read the
+//! layers in parallel (each once, as a stream), merge them in order, detect
+//! the OS and run the catalogers.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use palisade_model::{Artifact, Package, ScanWarning};
+
+use crate::catalog::{self, CatalogContext, CatalogOutput, Cataloger};
+use crate::fs::FsView;
+use crate::layer::{apply_layer, read_layer, Budget, LayerContents, LayerError, LayerReadOptions};
+use crate::limits::Limits;
+use crate::source::{
+    read_dir_source, DockerArchiveSource, ImageInfo, ImageRef, LayerSource, OciLayoutSource, Platform,
+    RegistryOptions, RegistrySource, SourceError,
+};
+
+/// How to scan.
+#[derive(Debug, Clone)]
+pub struct ScanOptions {
+    /// Which manifest of a multi-platform image to read.
+    pub platform: Platform,
+    pub registry: RegistryOptions,
+    pub limits: Limits,
+    /// Layers read at once; 0 means one per CPU.
+    pub parallelism: usize,
+}
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        ScanOptions {
+            platform: Platform::host(),
+            registry: RegistryOptions::default(),
+            limits: Limits::default(),
+            parallelism: 0,
+        }
+    }
+}
+
+/// Observes a scan's progress (the CLI draws a bar; libraries never print).
+pub trait Progress: Send + Sync {
+    /// The image is resolved; its layers are about to be read.
+    fn resolved(&self, _info: &ImageInfo) {}
+    /// `n` more raw bytes were read from some layer.
+    fn bytes(&self, _n: u64) {}
+    /// Layer `index` was read completely.
+    fn layer_done(&self, _index: usize, _contents: &LayerContents) {}
+}
+
+/// A [`Progress`] that ignores everything.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoProgress;
+impl Progress for NoProgress {}
+
+/// Why a scan failed. Each names the image.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ScanError {
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    #[error(transparent)]
+    Layer(#[from] LayerError),
+}
+
+/// The packages of one image.
+#[derive(Debug, Clone)]
+pub struct Inventory {
+    pub artifact: Artifact,
+    pub packages: Vec<Package>,
+    pub warnings: Vec<ScanWarning>,
+}
+
+/// Whether any cataloger (or OS detection) needs `path`.
+fn wants_fn(catalogers: &[Box<dyn Cataloger>]) -> impl Fn(&str) -> bool + Sync + '_ {
+    move |p: &str| catalog::os_files_wanted(p) || catalogers.iter().any(|c| c.wants(p))
+}
+
+/// Scan one image.
+pub fn inventory(image: &ImageRef, opts: &ScanOptions, progress: &dyn Progress) -> Result<Inventory, ScanError> {
+    let catalogers = catalog::default_catalogers();
+    let wants = wants_fn(&catalogers);
+    let (view, warnings, info) = match image {
+        ImageRef::Dir(path) => {
+            let _span = tracing::info_span!("read_dir", path = %path.display()).entered();
+            let (view, warnings) = read_dir_source(path, &wants, &opts.limits)?;
+            let info = ImageInfo {
+                name: image.to_string(),
+                digest: None,
+                platform: None,
+                layers: Vec::new(),
+            };
+            (view, warnings, info)
+        }
+        ImageRef::OciLayout { dir, tag } => {
+            let src = OciLayoutSource::open(dir, tag.as_deref(), &opts.platform, &opts.limits)?;
+            read_layers(&src, &wants, opts, progress)?
+        }
+        ImageRef::DockerArchive(path) => {
+            let src = DockerArchiveSource::open(path, &opts.limits)?;
+            read_layers(&src, &wants, opts, progress)?
+        }
+        ImageRef::Registry(reference) => {
+            let src = RegistrySource::open(reference, &opts.registry, &opts.platform, &opts.limits)?;
+            read_layers(&src, &wants, opts, progress)?
+        }
+    };
+    Ok(catalog_view(&view, info, warnings, &catalogers))
+}
+
+/// Run OS detection and catalogers over a merged view.
+pub fn catalog_view(
+    view: &FsView,
+    info: ImageInfo,
+    mut warnings: Vec<ScanWarning>,
+    catalogers: &[Box<dyn Cataloger>],
+) -> Inventory {
+    let os = catalog::detect_os(view);
+    let ctx = CatalogContext { fs: view, os: os.as_ref() };
+    let mut out = CatalogOutput::default();
+    for c in catalogers {
+        let _span = tracing::debug_span!("catalog", cataloger = c.name()).entered();
+        c.catalog(&ctx, &mut out);
+    }
+    warnings.extend(out.warnings);
+    let mut packages = out.packages;
+    packages.sort_by(|a, b| {
+        (a.ecosystem.as_str(), a.name.as_str(), a.version.as_str(), a.path.as_str()).cmp(&(
+            b.ecosystem.as_str(),
+            b.name.as_str(),
+            b.version.as_str(),
+            b.path.as_str(),
+        ))
+    });
+    Inventory {
+        artifact: Artifact {
+            name: info.name,
+            digest: info.digest,
+            os,
+            platform: info.platform,
+            layers: info.layers.into_iter().filter_map(|l| l.digest).collect(),
+        },
+        packages,
+        warnings,
+    }
+}
+
+/// Read every layer (in parallel) and merge them in order.
+pub fn read_layers(
+    src: &dyn LayerSource,
+    wants: &(dyn Fn(&str) -> bool + Sync),
+    opts: &ScanOptions,
+    progress: &dyn Progress,
+) -> Result<(FsView, Vec<ScanWarning>, ImageInfo), ScanError> {
+    let info = src.info().clone();
+    progress.resolved(&info);
+    let n = info.layers.len();
+    let budget = Budget::new(opts.limits.max_buffered_total);
+    let threads = match opts.parallelism {
+        0 => std::thread::available_parallelism().map_or(2, |p| p.get()),
+        p => p,
+    }
+    .min(n.max(1));
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<Result<LayerContents, ScanError>>>> = Mutex::new((0..n).map(|_| None).collect());
+    // Progress is reported through a shared callback on the raw byte counter.
+    let progress_ref: &dyn Progress = progress;
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= n {
+                    break;
+                }
+                let r = read_one(src, i, wants, &opts.limits, &budget, progress_ref);
+                if let Ok(c) = &r {
+                    progress_ref.layer_done(i, c);
+                }
+                if let Ok(mut guard) = results.lock() {
+                    if let Some(slot) = guard.get_mut(i) {
+                        *slot = Some(r);
+                    }
+                }
+            });
+        }
+    });
+    let results = results.into_inner().unwrap_or_else(|p| p.into_inner());
+    let mut view = FsView::new();
+    let mut warnings = Vec::new();
+    for r in results.into_iter().flatten() {
+        warnings.extend(apply_layer(&mut view, r?));
+    }
+    Ok((view, warnings, info))
+}
+
+fn read_one(
+    src: &dyn LayerSource,
+    i: usize,
+    wants: &(dyn Fn(&str) -> bool + Sync),
+    limits: &Limits,
+    budget: &Budget,
+    progress: &dyn Progress,
+) -> Result<LayerContents, ScanError> {
+    let layer = src.info().layers.get(i).cloned();
+    let digest = layer.as_ref().and_then(|l| l.digest.clone());
+    let label = digest.as_ref().map_or_else(|| format!("#{i}"), ToString::to_string);
+    let _span = tracing::debug_span!("layer", index = i, digest = %label).entered();
+    let attempts = if src.reopenable() { 3 } else { 1 };
+    let mut last = None;
+    for attempt in 0..attempts {
+        let stream = src.open_layer(i)?;
+        let opts = LayerReadOptions {
+            label: label.clone(),
+            expected: digest.as_ref(),
+            wants,
+            limits,
+            budget,
+            progress: None,
+        };
+        let reader = ProgressReader {
+            inner: stream,
+            progress,
+            pending: 0,
+        };
+        match read_layer(reader, &opts) {
+            Ok(c) => return Ok(c),
+            Err(e) if e.is_transient() && attempt + 1 < attempts => {
+                tracing::warn!(layer = %label, error = %e, "layer read failed; reopening");
+                last = Some(e);
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(last
+        .map(ScanError::from)
+        .unwrap_or_else(|| ScanError::Source(SourceError::Invalid {
+            input: label,
+            message: "layer could not be read".into(),
+        })))
+}
+
+/// Reports raw bytes to a borrowed [`Progress`] in chunks of about 1 MiB.
+struct ProgressReader<'a, R> {
+    inner: R,
+    progress: &'a dyn Progress,
+    pending: u64,
+}
+
+impl<R: std::io::Read> std::io::Read for ProgressReader<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.pending += n as u64;
+        if self.pending >= 1 << 20 || n == 0 {
+            self.progress.bytes(self.pending);
+            self.pending = 0;
+        }
+        Ok(n)
+    }
+}
