@@ -62,3 +62,46 @@ impl Progress for ProgressDisplay {
         ));
     }
 }
+
+/// Progress of `db update` downloads.
+pub(crate) struct DownloadDisplay {
+    bar: ProgressBar,
+}
+
+impl DownloadDisplay {
+    pub(crate) fn new(quiet: bool) -> DownloadDisplay {
+        let target = if quiet || !std::io::stderr().is_terminal() {
+            ProgressDrawTarget::hidden()
+        } else {
+            ProgressDrawTarget::stderr()
+        };
+        let bar = ProgressBar::with_draw_target(None, target);
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {msg} {bytes}/{total_bytes} {bytes_per_sec}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        bar.enable_steady_tick(Duration::from_millis(120));
+        DownloadDisplay { bar }
+    }
+
+    pub(crate) fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+impl palisade_vulndb::update::DownloadProgress for DownloadDisplay {
+    fn start(&self, name: &str, total: Option<u64>, resumed_from: u64) {
+        self.bar.reset();
+        if let Some(t) = total {
+            self.bar.set_length(t);
+        }
+        self.bar.set_position(resumed_from);
+        self.bar.set_message(name.rsplit('/').take(2).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("/"));
+    }
+    fn advance(&self, bytes: u64) {
+        self.bar.inc(bytes);
+    }
+    fn done(&self, name: &str) {
+        tracing::info!(source = %name, "downloaded");
+    }
+}

@@ -202,6 +202,8 @@ pub struct LayerReadOptions<'a> {
     pub label: String,
     /// Checked against the raw blob when given.
     pub expected: Option<&'a Digest>,
+    /// The layer's identity for reports (defaults to `expected`).
+    pub digest: Option<&'a Digest>,
     pub wants: &'a (dyn Fn(&str) -> bool + Sync),
     pub limits: &'a Limits,
     pub budget: &'a Budget,
@@ -257,7 +259,7 @@ pub fn read_layer<R: Read>(raw: R, opts: &LayerReadOptions<'_>) -> Result<LayerC
 
     let mut tar = TarReader::new(decoder, *opts.limits);
     let mut contents = LayerContents {
-        digest: opts.expected.cloned(),
+        digest: opts.digest.cloned().or_else(|| opts.expected.cloned()),
         ..LayerContents::default()
     };
     let walked = walk(&mut tar, opts, &mut contents);

@@ -11,6 +11,7 @@
 
 pub mod catalog;
 pub mod fs;
+pub mod purl;
 
 pub use catalog::{CatalogContext, CatalogOutput, Cataloger};
 pub use fs::{normalize_path, FileRef, FsView, NodeKind};

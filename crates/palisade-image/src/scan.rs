@@ -203,6 +203,7 @@ fn read_one(
 ) -> Result<LayerContents, ScanError> {
     let layer = src.info().layers.get(i).cloned();
     let digest = layer.as_ref().and_then(|l| l.digest.clone());
+    let verify = layer.as_ref().is_some_and(|l| l.verify);
     let label = digest.as_ref().map_or_else(|| format!("#{i}"), ToString::to_string);
     let _span = tracing::debug_span!("layer", index = i, digest = %label).entered();
     let attempts = if src.reopenable() { 3 } else { 1 };
@@ -211,7 +212,8 @@ fn read_one(
         let stream = src.open_layer(i)?;
         let opts = LayerReadOptions {
             label: label.clone(),
-            expected: digest.as_ref(),
+            expected: if verify { digest.as_ref() } else { None },
+            digest: digest.as_ref(),
             wants,
             limits,
             budget,

@@ -7,7 +7,9 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand, ValueEnum};
 use palisade_image::{ImageRef, Platform, RegistryOptions, ScanOptions};
-use palisade_model::ScanReport;
+use palisade_model::{ScanReport, Severity};
+
+use super::db::DbArg;
 
 use crate::output;
 use crate::progress::ProgressDisplay;
@@ -86,8 +88,23 @@ pub(crate) struct ScanArgs {
     /// Write the report to FILE instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
     output: Option<PathBuf>,
+    /// Report only these severities (comma-separated: UNKNOWN,LOW,MEDIUM,HIGH,CRITICAL).
+    #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = parse_severity)]
+    severity: Vec<Severity>,
+    /// Exit with code 1 when a reported vulnerability is at least this severe.
+    #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
+    fail_on: Option<Severity>,
+    /// Leave out vulnerabilities that have no fixed version yet.
+    #[arg(long)]
+    ignore_unfixed: bool,
+    #[command(flatten)]
+    db: DbArg,
     #[command(flatten)]
     access: AccessArgs,
+}
+
+fn parse_severity(s: &str) -> Result<Severity, String> {
+    s.parse::<Severity>().map_err(|e| e.to_string())
 }
 
 #[derive(Debug, Args)]
@@ -108,10 +125,35 @@ pub(crate) struct SbomArgs {
 pub(crate) fn run(cmd: ImageCommand, quiet: bool) -> anyhow::Result<ExitCode> {
     match cmd {
         ImageCommand::Scan(a) => {
-            let report = scan(&a.image, &a.access, quiet)?;
+            // Open the database first: a missing one should fail before a
+            // long download, not after.
+            let db_dir = a.db.dir();
+            let db = palisade_vulndb::VulnDb::open(&db_dir)?;
+            let mut report = scan(&a.image, &a.access, quiet)?;
+            let outcome = palisade_vulndb::match_packages(&db, &report.packages, report.artifact.os.as_ref())
+                .context("matching packages against the vulnerability database")?;
+            for w in &outcome.warnings {
+                tracing::warn!(location = %w.location, "{}", w.message);
+            }
+            report.warnings.extend(outcome.warnings);
+            let mut vulns = outcome.matches;
+            if a.ignore_unfixed {
+                vulns.retain(|v| v.fixed_version.is_some());
+            }
+            if !a.severity.is_empty() {
+                vulns.retain(|v| a.severity.contains(&v.severity));
+            }
+            report.vulnerabilities = vulns;
             match a.format {
                 ScanFormat::Json => output::write_json(a.output.as_deref(), &report)?,
                 ScanFormat::Table => output::write_table(a.output.as_deref(), &report)?,
+            }
+            if let Some(threshold) = a.fail_on {
+                let crossed = report.vulnerabilities.iter().filter(|v| v.severity >= threshold).count();
+                if crossed > 0 {
+                    tracing::info!(count = crossed, %threshold, "--fail-on threshold crossed");
+                    return Ok(ExitCode::from(crate::EXIT_FINDINGS));
+                }
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -1,5 +1,6 @@
 //! Command-line definitions (clap derive) and dispatch.
 
+mod db;
 mod image;
 
 use std::process::ExitCode;
@@ -13,6 +14,7 @@ use clap::{Parser, Subcommand};
 /// policy, and detect threats at runtime.
 ///
 /// Examples:
+///   palisade db build --source ../shared/data     (or: palisade db update)
 ///   palisade image sbom oci:./layout:latest
 ///   palisade image scan 127.0.0.1:5000/app:1 --insecure --format json
 ///   palisade image scan docker-archive:app.tar
@@ -35,10 +37,14 @@ enum Command {
     /// Container images: inventory (SBOM) and vulnerability scanning.
     #[command(subcommand)]
     Image(image::ImageCommand),
+    /// The local vulnerability database: build, update, status.
+    #[command(subcommand)]
+    Db(db::DbCommand),
 }
 
 pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Image(c) => image::run(c, cli.quiet),
+        Command::Db(c) => db::run(c, cli.quiet),
     }
 }

@@ -2,8 +2,16 @@
 //! [`FsView`] and reports packages. A cataloger never fails the scan: a
 //! broken record becomes a [`ScanWarning`].
 
+pub mod apk;
+pub mod dpkg;
+pub mod os_release;
+pub mod rpm;
+
 use palisade_model::{OsInfo, Package, ScanWarning};
 
+pub use self::apk::ApkCataloger;
+pub use self::dpkg::DpkgCataloger;
+pub use self::rpm::RpmCataloger;
 use crate::fs::FsView;
 
 /// What catalogers get to read.
@@ -36,19 +44,71 @@ pub trait Cataloger: Send + Sync {
     fn catalog(&self, ctx: &CatalogContext<'_>, out: &mut CatalogOutput);
 }
 
-// --- Registry of catalogers (filled in by the cataloger modules). ---
+// --- Registry of catalogers. ---
 
 /// Every OS-package cataloger, in the order they run.
 pub fn default_catalogers() -> Vec<Box<dyn Cataloger>> {
-    Vec::new()
+    vec![Box::new(DpkgCataloger), Box::new(ApkCataloger), Box::new(RpmCataloger)]
 }
 
 /// Whether OS detection needs the file at `path` buffered.
-pub fn os_files_wanted(_path: &str) -> bool {
-    false
+pub fn os_files_wanted(path: &str) -> bool {
+    os_release::wanted(path)
 }
 
-/// Detect the operating system from the merged view.
-pub fn detect_os(_fs: &FsView) -> Option<OsInfo> {
-    None
+/// Detect the operating system from the merged view: `os-release` first,
+/// then the older release files (see [`os_release`]).
+pub fn detect_os(fs: &FsView) -> Option<OsInfo> {
+    os_release::detect(fs)
+}
+
+/// A warning about the file at `path`.
+fn warning(path: &str, message: impl Into<String>) -> ScanWarning {
+    ScanWarning {
+        location: path.to_string(),
+        message: message.into(),
+    }
+}
+
+/// The purl `distro` qualifier value `<ID>-<VERSION_ID>` (just `<ID>` when
+/// the version is unknown).
+fn distro_qualifier(os: &OsInfo) -> String {
+    if os.version.is_empty() {
+        os.family.clone()
+    } else {
+        format!("{}-{}", os.family, os.version)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registry_and_os_detection() {
+        let names: Vec<&str> = default_catalogers().iter().map(|c| c.name()).collect();
+        assert_eq!(names, ["dpkg", "apk", "rpm"]);
+        assert!(os_files_wanted("etc/os-release"));
+        assert!(!os_files_wanted("etc/passwd"));
+        let fs = FsView::from_files([("etc/os-release", "ID=alpine\nVERSION_ID=3.19.1\n")]);
+        assert_eq!(detect_os(&fs).map(|o| o.version), Some("3.19.1".to_string()));
+    }
+
+    #[test]
+    fn end_to_end_debian_image() {
+        let fs = FsView::from_files([
+            ("etc/os-release", "ID=debian\nVERSION_ID=\"12\"\n"),
+            ("var/lib/dpkg/status", "Package: bash\nStatus: install ok installed\nVersion: 5.2.15-2+b2\nArchitecture: arm64\n"),
+        ]);
+        let os = detect_os(&fs);
+        let ctx = CatalogContext { fs: &fs, os: os.as_ref() };
+        let mut out = CatalogOutput::default();
+        for c in default_catalogers() {
+            c.catalog(&ctx, &mut out);
+        }
+        assert!(out.warnings.is_empty());
+        assert_eq!(out.packages.len(), 1);
+        assert_eq!(out.packages[0].purl, "pkg:deb/debian/bash@5.2.15-2%2Bb2?arch=arm64&distro=debian-12");
+    }
 }

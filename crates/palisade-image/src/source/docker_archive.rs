@@ -154,17 +154,23 @@ impl DockerArchiveSource {
                 .ok_or_else(|| invalid(format!("layer {l} is missing")))?;
             // The digest of a blob named by digest is that name; a legacy
             // layer.tar is uncompressed, so its digest is the diff id.
-            let digest = match p.strip_prefix("blobs/sha256/") {
-                Some(hex) => Some(parse_digest(&name, "layer path", &format!("sha256:{hex}"))?),
+            let (digest, verify) = match p.strip_prefix("blobs/sha256/") {
+                Some(hex) => (Some(parse_digest(&name, "layer path", &format!("sha256:{hex}"))?), true),
                 None => match diff_ids.get(i) {
-                    Some(d) => Some(parse_digest(&name, "config diff_ids", d)?),
-                    None => None,
+                    // The diff id hashes the uncompressed tar: checkable
+                    // only when the archive stores the layer uncompressed.
+                    Some(d) => (
+                        Some(parse_digest(&name, "config diff_ids", d)?),
+                        !starts_compressed(path, off).map_err(io_err)?,
+                    ),
+                    None => (None, false),
                 },
             };
             layers.push(LayerRef {
                 digest,
                 media_type: "application/vnd.docker.image.rootfs.diff.tar".into(),
                 size: Some(size),
+                verify,
             });
             spans.push((off, size));
         }
@@ -184,6 +190,15 @@ impl DockerArchiveSource {
             spans,
         })
     }
+}
+
+/// Whether the data at `off` starts with a gzip or zstd magic number.
+fn starts_compressed(path: &Path, off: u64) -> io::Result<bool> {
+    let mut f = File::open(path)?;
+    f.seek(SeekFrom::Start(off))?;
+    let mut magic = [0u8; 4];
+    let n = f.read(&mut magic)?;
+    Ok(matches!(magic.get(..n), Some([0x1f, 0x8b, ..]) | Some([0x28, 0xb5, 0x2f, 0xfd])))
 }
 
 impl LayerSource for DockerArchiveSource {

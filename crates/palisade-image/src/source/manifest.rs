@@ -215,6 +215,7 @@ pub(crate) fn layer_refs(
                 digest: Some(parse_digest(image, "layer descriptor", &l.digest)?),
                 media_type: l.media_type.clone().unwrap_or_default(),
                 size: l.size.and_then(|s| u64::try_from(s).ok()),
+                verify: true,
             })
         })
         .collect()

@@ -32,6 +32,10 @@ pub struct LayerRef {
     pub media_type: String,
     /// Blob size in bytes, as the manifest says.
     pub size: Option<u64>,
+    /// Whether the blob's bytes must hash to `digest` (false only where
+    /// the digest names other bytes: a compressed layer in a legacy
+    /// `docker save` archive, identified by its uncompressed diff id).
+    pub verify: bool,
 }
 
 /// A resolved image: what will be read.

@@ -133,6 +133,6 @@ mod tests {
         assert!(ImageRef::parse("").is_err());
         assert!(ImageRef::parse("oci:").is_err());
         assert!(ImageRef::parse("ftp://x/y").is_err());
-        assert!(ImageRef::parse("UPPER/case:tag").is_err());
+        assert!(ImageRef::parse("repo/with space:tag").is_err());
     }
 }

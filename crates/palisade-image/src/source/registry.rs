@@ -192,7 +192,9 @@ fn describe(e: &OciDistributionError, registry: &str, opts: &RegistryOptions) ->
                 chain.push_str(&s.to_string());
                 src = s.source();
             }
-            if chain.contains("certificate") || chain.contains("UnknownIssuer") {
+            if chain.contains("CaUsedAsEndEntity") {
+                format!("{chain} (the registry presents a CA certificate as its server certificate; serve a certificate issued by that CA, or pass --insecure)")
+            } else if chain.contains("certificate") || chain.contains("UnknownIssuer") {
                 format!("{chain} (the registry's certificate is not trusted: pass --ca-cert FILE, or --insecure)")
             } else if r.is_connect() && !opts.insecure {
                 format!("{chain} (cannot connect to {registry}; for a plain-HTTP registry pass --insecure)")
