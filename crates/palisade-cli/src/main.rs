@@ -18,6 +18,14 @@ fn main() -> ExitCode {
     init_logging(cli.verbose, cli.quiet);
     match cmd::run(cli) {
         Ok(code) => code,
+        Err(e)
+            if e
+                .chain()
+                .any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)) =>
+        {
+            // `palisade … | head`: the reader left; that is not an error.
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             // One line that names the input, as the contract asks.
             let mut msg = e.to_string();
@@ -50,6 +58,7 @@ fn init_logging(verbose: u8, quiet: bool) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false)
         .try_init();
 }

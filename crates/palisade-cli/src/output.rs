@@ -6,98 +6,55 @@ use std::path::Path;
 
 use anyhow::Context;
 use palisade_model::ScanReport;
+use palisade_report::{Format, ReportOptions};
 
-fn open(path: Option<&Path>) -> anyhow::Result<(Box<dyn Write>, bool)> {
-    Ok(match path {
-        Some(p) => (
-            Box::new(BufWriter::new(
-                File::create(p).with_context(|| format!("cannot write {}", p.display()))?,
-            )),
-            false,
-        ),
-        None => (Box::new(BufWriter::new(io::stdout().lock())), io::stdout().is_terminal()),
-    })
+/// Print to stdout; a closed pipe (`palisade … | head`) ends quietly.
+pub(crate) fn print_stdout(s: &str) -> anyhow::Result<()> {
+    let mut out = io::stdout().lock();
+    match out.write_all(s.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => std::process::exit(0),
+        r => r.context("writing to stdout"),
+    }
 }
 
-pub(crate) fn write_json(path: Option<&Path>, report: &ScanReport) -> anyhow::Result<()> {
-    let (mut w, _) = open(path)?;
-    serde_json::to_writer_pretty(&mut w, report).context("writing JSON")?;
-    writeln!(w)?;
-    w.flush()?;
-    Ok(())
-}
-
-pub(crate) fn write_table(path: Option<&Path>, report: &ScanReport) -> anyhow::Result<()> {
-    let (mut w, _tty) = open(path)?;
-    let a = &report.artifact;
-    writeln!(w, "{}", a.name)?;
-    if let Some(d) = &a.digest {
-        writeln!(w, "  digest:   {d}")?;
-    }
-    if let Some(p) = &a.platform {
-        writeln!(w, "  platform: {p}")?;
-    }
-    match &a.os {
-        Some(os) => writeln!(
-            w,
-            "  os:       {} {}{}",
-            os.family,
-            os.version,
-            os.pretty_name.as_deref().map(|p| format!(" ({p})")).unwrap_or_default()
-        )?,
-        None => writeln!(w, "  os:       unknown")?,
-    }
-    writeln!(w, "  packages: {}", report.packages.len())?;
-    writeln!(w)?;
-    let rows: Vec<[String; 5]> = report
-        .packages
-        .iter()
-        .map(|p| {
-            [
-                p.name.to_string(),
-                p.version.to_string(),
-                p.ecosystem.to_string(),
-                p.source
-                    .as_ref()
-                    .map(|s| if s.name == p.name.as_str() { String::new() } else { s.name.clone() })
-                    .unwrap_or_default(),
-                p.layer
-                    .as_ref()
-                    .map(|l| l.hex().chars().take(12).collect())
-                    .unwrap_or_default(),
-            ]
-        })
-        .collect();
-    let header = ["NAME", "VERSION", "ECOSYSTEM", "SOURCE", "LAYER"];
-    let mut widths = header.map(str::len);
-    for r in &rows {
-        for (w, c) in widths.iter_mut().zip(r.iter()) {
-            *w = (*w).max(c.chars().count());
+/// Write `report` in `format` to `path` (or stdout). Colours and width
+/// follow the terminal when writing to one.
+pub(crate) fn write_report(path: Option<&Path>, format: Format, report: &ScanReport) -> anyhow::Result<()> {
+    let tty = path.is_none() && io::stdout().is_terminal();
+    let width = if tty {
+        Some(
+            std::env::var("COLUMNS")
+                .ok()
+                .and_then(|c| c.parse().ok())
+                .unwrap_or(120usize),
+        )
+    } else {
+        None
+    };
+    let color = tty && std::env::var_os("NO_COLOR").is_none();
+    let opts = ReportOptions::new(env!("CARGO_PKG_VERSION"))
+        .with_color(color)
+        .with_width(width);
+    match path {
+        Some(p) => {
+            // Write beside the target, then rename: a failed run never
+            // leaves half a report where a previous one was.
+            let tmp = p.with_extension("palisade-tmp");
+            let mut w = BufWriter::new(File::create(&tmp).with_context(|| format!("cannot write {}", p.display()))?);
+            palisade_report::write(format, report, &mut w, &opts)?;
+            w.flush().with_context(|| format!("writing {}", p.display()))?;
+            drop(w);
+            std::fs::rename(&tmp, p).with_context(|| format!("cannot write {}", p.display()))?;
         }
-    }
-    let line = |w: &mut Box<dyn Write>, cells: [&str; 5]| -> io::Result<()> {
-        let mut s = String::new();
-        for (i, (c, width)) in cells.iter().zip(widths.iter()).enumerate() {
-            if i + 1 == cells.len() {
-                s.push_str(c);
-            } else {
-                s.push_str(&format!("{c:<width$}  "));
+        None => {
+            let mut buf = Vec::new();
+            palisade_report::write(format, report, &mut buf, &opts)?;
+            let mut out = io::stdout().lock();
+            match out.write_all(&buf).and_then(|()| out.flush()) {
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => std::process::exit(0),
+                r => r.context("writing to stdout")?,
             }
         }
-        writeln!(w, "{}", s.trim_end())
-    };
-    line(&mut w, header)?;
-    for r in &rows {
-        line(&mut w, [&r[0], &r[1], &r[2], &r[3], &r[4]])?;
     }
-    if !report.vulnerabilities.is_empty() {
-        writeln!(w)?;
-        writeln!(w, "vulnerabilities: {}", report.vulnerabilities.len())?;
-    }
-    if !report.warnings.is_empty() {
-        writeln!(w)?;
-        writeln!(w, "warnings: {} (run with -v to see them on stderr)", report.warnings.len())?;
-    }
-    w.flush()?;
     Ok(())
 }

@@ -268,6 +268,12 @@ pub fn read_layer<R: Read>(raw: R, opts: &LayerReadOptions<'_>) -> Result<LayerC
         return Err(tar_error(label, e, compression));
     }
     contents.uncompressed_bytes = tar.position();
+    if tar.unterminated() {
+        contents.warnings.push(ScanWarning {
+            location: label.clone(),
+            message: "tar stream ends without padding or end-of-archive blocks (all data was present)".into(),
+        });
+    }
     // Whatever the decoder left unread (gzip trailer, padding) still counts
     // towards the digest.
     let mut hashing = tar.into_inner().into_inner();

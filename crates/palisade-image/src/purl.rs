@@ -75,7 +75,13 @@ impl PackageUrl {
         self.namespace = namespace
             .split('/')
             .filter(|s| !s.is_empty())
-            .map(|s| if lower { s.to_lowercase() } else { s.to_string() })
+            .map(|s| {
+                if lower {
+                    s.to_lowercase()
+                } else {
+                    s.to_string()
+                }
+            })
             .collect();
         self
     }
@@ -106,7 +112,11 @@ impl PackageUrl {
     }
 
     /// Add a qualifier when `value` is `Some`.
-    pub fn with_optional_qualifier(self, key: &str, value: Option<&str>) -> Result<PackageUrl, PurlError> {
+    pub fn with_optional_qualifier(
+        self,
+        key: &str,
+        value: Option<&str>,
+    ) -> Result<PackageUrl, PurlError> {
         match value {
             Some(v) => self.with_qualifier(key, v),
             None => Ok(self),
@@ -126,12 +136,18 @@ impl PackageUrl {
 
 /// Types whose definition says the name is case-insensitive (lowercase).
 fn lowercase_name(ty: &str) -> bool {
-    matches!(ty, "deb" | "apk" | "alpm" | "bitbucket" | "github" | "pypi" | "composer")
+    matches!(
+        ty,
+        "deb" | "apk" | "alpm" | "bitbucket" | "github" | "pypi" | "composer"
+    )
 }
 
 /// Types whose definition says the namespace is case-insensitive (lowercase).
 fn lowercase_namespace(ty: &str) -> bool {
-    matches!(ty, "deb" | "apk" | "rpm" | "alpm" | "bitbucket" | "github" | "composer")
+    matches!(
+        ty,
+        "deb" | "apk" | "rpm" | "alpm" | "bitbucket" | "github" | "composer"
+    )
 }
 
 /// Percent-encode one component per the purl spec (see the module docs).
@@ -183,7 +199,12 @@ impl fmt::Display for PackageUrl {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 mod tests {
     use super::*;
 
@@ -212,7 +233,10 @@ mod tests {
             .unwrap()
             .with_qualifier("arch", "i386")
             .unwrap();
-        assert_eq!(deb.to_string(), "pkg:deb/debian/curl@7.50.3-1?arch=i386&distro=jessie");
+        assert_eq!(
+            deb.to_string(),
+            "pkg:deb/debian/curl@7.50.3-1?arch=i386&distro=jessie"
+        );
 
         let rpm = PackageUrl::new("rpm", "centerim")
             .unwrap()
@@ -250,14 +274,22 @@ mod tests {
             .with_subpath("./a/../b/");
         assert_eq!(p.to_string(), "pkg:deb/debian/libfoo?arch=amd64#a/b");
         // rpm names are case-sensitive, namespaces are not.
-        let r = PackageUrl::new("rpm", "NetworkManager").unwrap().with_namespace("RedHat");
+        let r = PackageUrl::new("rpm", "NetworkManager")
+            .unwrap()
+            .with_namespace("RedHat");
         assert_eq!(r.to_string(), "pkg:rpm/redhat/NetworkManager");
     }
 
     #[test]
     fn rejects_invalid_parts() {
-        assert_eq!(PackageUrl::new("1deb", "x"), Err(PurlError::InvalidType("1deb".into())));
-        assert_eq!(PackageUrl::new("d%b", "x"), Err(PurlError::InvalidType("d%b".into())));
+        assert_eq!(
+            PackageUrl::new("1deb", "x"),
+            Err(PurlError::InvalidType("1deb".into()))
+        );
+        assert_eq!(
+            PackageUrl::new("d%b", "x"),
+            Err(PurlError::InvalidType("d%b".into()))
+        );
         assert_eq!(PackageUrl::new("deb", "/"), Err(PurlError::EmptyName));
         let p = PackageUrl::new("deb", "x").unwrap();
         assert_eq!(

@@ -134,6 +134,8 @@ pub(crate) struct TarReader<R> {
     scratch: Vec<u8>,
     /// Skips by seeking instead of reading, for seekable inputs.
     seek: Option<fn(&mut R, u64) -> io::Result<()>>,
+    /// The stream ended inside the last entry's padding.
+    unterminated: bool,
 }
 
 impl<R: Read> TarReader<R> {
@@ -148,7 +150,14 @@ impl<R: Read> TarReader<R> {
             done: false,
             scratch: vec![0u8; 64 * 1024],
             seek: None,
+            unterminated: false,
         }
+    }
+
+    /// Whether the archive ended without its padding and end-of-archive
+    /// blocks (all file data was present).
+    pub(crate) fn unterminated(&self) -> bool {
+        self.unterminated
     }
 
     /// A reader that skips entry data by seeking (for archives on disk).
@@ -260,10 +269,21 @@ impl<R: Read> TarReader<R> {
         if self.done {
             return Ok(None);
         }
-        let rest = self.remaining + self.padding;
+        let (data, padding) = (self.remaining, self.padding);
         self.remaining = 0;
         self.padding = 0;
-        self.skip(rest)?;
+        self.skip(data)?;
+        match self.skip(padding) {
+            // Some writers (umoci among them) end the stream right after the
+            // last file's data: nothing was lost, only padding and the end
+            // marker are missing. Accept it and say so.
+            Err(TarError::Truncated { .. }) => {
+                self.done = true;
+                self.unterminated = true;
+                return Ok(None);
+            }
+            r => r?,
+        }
 
         let mut ov = Overrides::default();
         loop {
@@ -543,6 +563,25 @@ mod tests {
         let mut r = TarReader::new(&a[..], Limits::default());
         assert_eq!(r.next_entry().unwrap().unwrap().path, long);
         assert_eq!(r.next_entry().unwrap().unwrap().path, "pax/override/name.txt");
+    }
+
+    #[test]
+    fn missing_padding_and_end_blocks_is_tolerated() {
+        let a = archive(&[("a", b'0', b"hello", ""), ("b", b'0', b"world", "")]);
+        // Cut right after "world": its padding and the end blocks are gone.
+        let cut = 512 + 512 + 512 + 5;
+        let mut r = TarReader::new(&a[..cut], Limits::default());
+        assert_eq!(r.next_entry().unwrap().unwrap().path, "a");
+        let e = r.next_entry().unwrap().unwrap();
+        assert_eq!(e.path, "b");
+        assert_eq!(r.read_data().unwrap(), b"world");
+        assert!(r.next_entry().unwrap().is_none());
+        assert!(r.unterminated());
+        // But data cut short is still an error.
+        let mut r = TarReader::new(&a[..cut - 2], Limits::default());
+        r.next_entry().unwrap().unwrap();
+        r.next_entry().unwrap().unwrap();
+        assert!(matches!(r.read_data(), Err(TarError::Truncated { .. })));
     }
 
     #[test]

@@ -101,18 +101,21 @@ fn print_build(report: &palisade_vulndb::BuildReport, format: InfoFormat) -> any
                 "rejected": report.rejected,
                 "sources": report.sources,
             });
-            println!("{}", serde_json::to_string_pretty(&v)?);
+            crate::output::print_stdout(&format!("{}\n", serde_json::to_string_pretty(&v)?))?;
         }
         InfoFormat::Table => {
-            println!("built {}", report.db_path.display());
-            println!("{:<48} {:>10} {:>9}", "SOURCE", "ADVISORIES", "REJECTED");
+            let mut out = String::new();
+            use std::fmt::Write as _;
+            writeln!(out, "built {}", report.db_path.display())?;
+            writeln!(out, "{:<48} {:>10} {:>9}", "SOURCE", "ADVISORIES", "REJECTED")?;
             for s in &report.sources {
-                println!("{:<48} {:>10} {:>9}", s.name, s.advisories, s.rejected);
+                writeln!(out, "{:<48} {:>10} {:>9}", s.name, s.advisories, s.rejected)?;
                 for (reason, n) in s.rejected_reasons.iter().take(5) {
-                    println!("    {n:>6} × {reason}");
+                    writeln!(out, "    {n:>6} × {reason}")?;
                 }
             }
-            println!("{:<48} {:>10} {:>9}", "total", report.advisories, report.rejected);
+            writeln!(out, "{:<48} {:>10} {:>9}", "total", report.advisories, report.rejected)?;
+            crate::output::print_stdout(&out)?;
         }
     }
     Ok(())
@@ -153,23 +156,26 @@ pub(crate) fn run(cmd: DbCommand, quiet: bool) -> anyhow::Result<ExitCode> {
             let db = VulnDb::open(&dir)?;
             let st = db.status()?;
             match a.format {
-                InfoFormat::Json => println!("{}", serde_json::to_string_pretty(&st)?),
+                InfoFormat::Json => crate::output::print_stdout(&format!("{}\n", serde_json::to_string_pretty(&st)?))?,
                 InfoFormat::Table => {
-                    println!("database:   {}", st.path);
-                    println!("schema:     {}", st.schema_version);
-                    println!("built:      {} by {}", st.built_at, st.builder);
-                    println!("size:       {} bytes", st.size_bytes);
-                    println!("advisories: {}  (affected package entries: {})", st.advisories, st.affected_packages);
-                    println!();
-                    println!("{:<40} {:>10}", "ECOSYSTEM", "ADVISORIES");
+                    let mut out = String::new();
+                    use std::fmt::Write as _;
+                    writeln!(out, "database:   {}", st.path)?;
+                    writeln!(out, "schema:     {}", st.schema_version)?;
+                    writeln!(out, "built:      {} by {}", st.built_at, st.builder)?;
+                    writeln!(out, "size:       {} bytes", st.size_bytes)?;
+                    writeln!(out, "advisories: {}  (affected package entries: {})", st.advisories, st.affected_packages)?;
+                    writeln!(out)?;
+                    writeln!(out, "{:<40} {:>10}", "ECOSYSTEM", "ADVISORIES")?;
                     for (e, n) in &st.ecosystems {
-                        println!("{e:<40} {n:>10}");
+                        writeln!(out, "{e:<40} {n:>10}")?;
                     }
-                    println!();
-                    println!("{:<48} {:>10} {:>9}  IMPORTED", "SOURCE", "ADVISORIES", "REJECTED");
+                    writeln!(out)?;
+                    writeln!(out, "{:<48} {:>10} {:>9}  IMPORTED", "SOURCE", "ADVISORIES", "REJECTED")?;
                     for s in &st.sources {
-                        println!("{:<48} {:>10} {:>9}  {}", s.name, s.advisories, s.rejected, s.imported_at);
+                        writeln!(out, "{:<48} {:>10} {:>9}  {}", s.name, s.advisories, s.rejected, s.imported_at)?;
                     }
+                    crate::output::print_stdout(&out)?;
                 }
             }
         }

@@ -37,18 +37,53 @@ pub(crate) enum ImageCommand {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum ScanFormat {
-    /// Human-readable table.
+    /// Human-readable table, grouped by package.
     Table,
     /// The `palisade.scan/v1` JSON document.
     Json,
+    /// SARIF 2.1.0, for code-scanning dashboards.
+    Sarif,
+    /// CycloneDX 1.6 JSON with vulnerabilities (usable as VEX).
+    Cyclonedx,
+    /// SPDX 2.3 JSON.
+    Spdx,
+}
+
+impl ScanFormat {
+    fn report(self) -> palisade_report::Format {
+        use palisade_report::Format;
+        match self {
+            ScanFormat::Table => Format::Table,
+            ScanFormat::Json => Format::Json,
+            ScanFormat::Sarif => Format::Sarif,
+            ScanFormat::Cyclonedx => Format::CycloneDx,
+            ScanFormat::Spdx => Format::Spdx,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum SbomFormat {
+    /// CycloneDX 1.6 JSON.
+    Cyclonedx,
+    /// SPDX 2.3 JSON.
+    Spdx,
     /// The `palisade.scan/v1` JSON document (packages only).
     Json,
     /// Human-readable table.
     Table,
+}
+
+impl SbomFormat {
+    fn report(self) -> palisade_report::Format {
+        use palisade_report::Format;
+        match self {
+            SbomFormat::Cyclonedx => Format::CycloneDx,
+            SbomFormat::Spdx => Format::Spdx,
+            SbomFormat::Json => Format::Json,
+            SbomFormat::Table => Format::Table,
+        }
+    }
 }
 
 /// How to reach the image.
@@ -113,7 +148,7 @@ pub(crate) struct SbomArgs {
     #[arg(value_name = "IMAGE")]
     image: String,
     /// Output format.
-    #[arg(long, short = 'f', value_enum, default_value_t = SbomFormat::Json)]
+    #[arg(long, short = 'f', value_enum, default_value_t = SbomFormat::Cyclonedx)]
     format: SbomFormat,
     /// Write the SBOM to FILE instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
@@ -144,10 +179,7 @@ pub(crate) fn run(cmd: ImageCommand, quiet: bool) -> anyhow::Result<ExitCode> {
                 vulns.retain(|v| a.severity.contains(&v.severity));
             }
             report.vulnerabilities = vulns;
-            match a.format {
-                ScanFormat::Json => output::write_json(a.output.as_deref(), &report)?,
-                ScanFormat::Table => output::write_table(a.output.as_deref(), &report)?,
-            }
+            output::write_report(a.output.as_deref(), a.format.report(), &report)?;
             if let Some(threshold) = a.fail_on {
                 let crossed = report.vulnerabilities.iter().filter(|v| v.severity >= threshold).count();
                 if crossed > 0 {
@@ -159,10 +191,7 @@ pub(crate) fn run(cmd: ImageCommand, quiet: bool) -> anyhow::Result<ExitCode> {
         }
         ImageCommand::Sbom(a) => {
             let report = scan(&a.image, &a.access, quiet)?;
-            match a.format {
-                SbomFormat::Json => output::write_json(a.output.as_deref(), &report)?,
-                SbomFormat::Table => output::write_table(a.output.as_deref(), &report)?,
-            }
+            output::write_report(a.output.as_deref(), a.format.report(), &report)?;
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -201,7 +201,11 @@ fn flavour(os: Option<&OsInfo>) -> (&'static str, &'static str) {
     }
 }
 
-fn to_package(entry: &InstalledEntry, file: FileRef<'_>, os: Option<&OsInfo>) -> Result<Package, String> {
+fn to_package(
+    entry: &InstalledEntry,
+    file: FileRef<'_>,
+    os: Option<&OsInfo>,
+) -> Result<Package, String> {
     let (ecosystem, namespace) = flavour(os);
     let distro = os.map(|o| o.version.as_str()).filter(|v| !v.is_empty());
     let purl = PackageUrl::new("apk", &entry.name)
@@ -263,12 +267,20 @@ impl Cataloger for ApkCataloger {
                 }
             }
         }
-        tracing::debug!(packages = out.packages.len().saturating_sub(before), "apk catalogued");
+        tracing::debug!(
+            packages = out.packages.len().saturating_sub(before),
+            "apk catalogued"
+        );
     }
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 mod tests {
     use super::*;
     use crate::fs::FsView;
@@ -368,10 +380,17 @@ o:ca-certificates
                 ("musl", "1.2.4_git20230717-r4", Some("musl")),
                 ("busybox-binsh", "1.36.1-r15", Some("busybox")),
                 ("libcrypto3", "3.1.4-r2", Some("openssl")),
-                ("ca-certificates-bundle", "20230506-r0", Some("ca-certificates")),
+                (
+                    "ca-certificates-bundle",
+                    "20230506-r0",
+                    Some("ca-certificates")
+                ),
             ]
         );
-        assert_eq!(parsed.entries[3].license.as_deref(), Some("MPL-2.0 AND MIT"));
+        assert_eq!(
+            parsed.entries[3].license.as_deref(),
+            Some("MPL-2.0 AND MIT")
+        );
         assert_eq!(parsed.entries[1].line, 21);
     }
 
@@ -384,7 +403,10 @@ o:ca-certificates
         assert_eq!(out.packages.len(), 4);
         let crypto = &out.packages[2];
         assert_eq!(crypto.ecosystem.as_str(), "Alpine");
-        assert_eq!(crypto.purl, "pkg:apk/alpine/libcrypto3@3.1.4-r2?arch=x86_64&distro=3.19.1");
+        assert_eq!(
+            crypto.purl,
+            "pkg:apk/alpine/libcrypto3@3.1.4-r2?arch=x86_64&distro=3.19.1"
+        );
         assert_eq!(
             crypto.source,
             Some(SourcePackage {
@@ -402,7 +424,10 @@ o:ca-certificates
         let data = "P:glibc\nV:2.39-r1\nA:aarch64\nL:LGPL-2.1-or-later\n";
         let mut fs = FsView::from_files([(USR_INSTALLED, data)]);
         fs.insert_symlink("lib".into(), "usr/lib".into(), None);
-        for (family, eco, ns) in [("wolfi", "Wolfi", "wolfi"), ("chainguard", "Chainguard", "chainguard")] {
+        for (family, eco, ns) in [
+            ("wolfi", "Wolfi", "wolfi"),
+            ("chainguard", "Chainguard", "chainguard"),
+        ] {
             let os = OsInfo {
                 family: family.into(),
                 version: "20230201".into(),
@@ -417,10 +442,16 @@ o:ca-certificates
             );
             assert_eq!(out.packages[0].path, USR_INSTALLED);
             // No origin: the package is its own source.
-            assert_eq!(out.packages[0].source.as_ref().map(|s| s.name.as_str()), Some("glibc"));
+            assert_eq!(
+                out.packages[0].source.as_ref().map(|s| s.name.as_str()),
+                Some("glibc")
+            );
         }
         let out = run(&fs, None);
-        assert_eq!(out.packages[0].purl, "pkg:apk/alpine/glibc@2.39-r1?arch=aarch64");
+        assert_eq!(
+            out.packages[0].purl,
+            "pkg:apk/alpine/glibc@2.39-r1?arch=aarch64"
+        );
     }
 
     #[test]
@@ -440,7 +471,10 @@ o:ca-certificates
                     field: "name",
                     key: 'P'
                 },
-                InstalledError::InvalidUtf8 { line: 8, field: "name" },
+                InstalledError::InvalidUtf8 {
+                    line: 8,
+                    field: "name"
+                },
                 InstalledError::InvalidValue {
                     line: 16,
                     field: "name",
@@ -461,7 +495,16 @@ o:ca-certificates
 
     #[test]
     fn garbage_does_not_panic() {
-        for data in [&b""[..], b"\n", b"P", b"P:", b":", b"\xff:\xff", b"PV:x\n", b"P:a\nV:"] {
+        for data in [
+            &b""[..],
+            b"\n",
+            b"P",
+            b"P:",
+            b":",
+            b"\xff:\xff",
+            b"PV:x\n",
+            b"P:a\nV:",
+        ] {
             let _ = parse_installed(data);
         }
         let data = "P:a\nV:1\n\n".repeat(MAX_RECORDS + 1);

@@ -73,7 +73,12 @@ impl StatusEntry {
     /// The source package: the `Source` field, with the binary version when
     /// it names none, or the binary package itself when absent.
     pub fn source_package(&self) -> SourcePackage {
-        let Some(raw) = self.source.as_deref().map(str::trim).filter(|s| !s.is_empty()) else {
+        let Some(raw) = self
+            .source
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        else {
             return SourcePackage {
                 name: self.package.clone(),
                 version: self.version.clone(),
@@ -176,7 +181,10 @@ pub fn parse_status(data: &[u8]) -> ParsedStatus {
 }
 
 fn trim(b: &[u8]) -> &[u8] {
-    let start = b.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(b.len());
+    let start = b
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(b.len());
     let end = b
         .iter()
         .rposition(|c| !c.is_ascii_whitespace())
@@ -290,7 +298,11 @@ impl DpkgCataloger {
     }
 }
 
-fn to_package(entry: &StatusEntry, file: FileRef<'_>, os: Option<&OsInfo>) -> Result<Package, String> {
+fn to_package(
+    entry: &StatusEntry,
+    file: FileRef<'_>,
+    os: Option<&OsInfo>,
+) -> Result<Package, String> {
     let ubuntu = os.is_some_and(|o| o.family == "ubuntu");
     let (ecosystem, vendor) = if ubuntu {
         (Ecosystem::UBUNTU, "ubuntu")
@@ -344,12 +356,20 @@ impl Cataloger for DpkgCataloger {
         for file in ctx.fs.files_under(dir).filter(|f| is_status_d_file(f.path)) {
             Self::packages_from(file, ctx.os, &mut seen, out);
         }
-        tracing::debug!(packages = out.packages.len().saturating_sub(before), "dpkg catalogued");
+        tracing::debug!(
+            packages = out.packages.len().saturating_sub(before),
+            "dpkg catalogued"
+        );
     }
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 mod tests {
     use palisade_model::{Digest, DigestAlgorithm};
 
@@ -458,7 +478,14 @@ Version: 1:1.2.13.dfsg-1
         assert_eq!(parsed.entries.len(), 7);
         assert_eq!(
             names(&parsed),
-            ["base-files", "libc6", "libgcc-s1", "libpam-runtime", "perl-base", "zlib1g"]
+            [
+                "base-files",
+                "libc6",
+                "libgcc-s1",
+                "libpam-runtime",
+                "perl-base",
+                "zlib1g"
+            ]
         );
         let libc = &parsed.entries[1];
         assert_eq!(libc.version, "2.36-9+deb12u7");
@@ -473,9 +500,15 @@ Version: 1:1.2.13.dfsg-1
         );
         assert_eq!(parsed.entries[2].source_package().name, "gcc-12");
         assert_eq!(parsed.entries[2].source_package().version, "12.2.0-14");
-        assert_eq!(parsed.entries[5].source_package().version, "5.36.0-7+deb12u1");
+        assert_eq!(
+            parsed.entries[5].source_package().version,
+            "5.36.0-7+deb12u1"
+        );
         let base = parsed.entries[0].source_package();
-        assert_eq!((base.name.as_str(), base.version.as_str()), ("base-files", "12.4+deb12u5"));
+        assert_eq!(
+            (base.name.as_str(), base.version.as_str()),
+            ("base-files", "12.4+deb12u5")
+        );
     }
 
     #[test]
@@ -564,7 +597,10 @@ Package: last\nVersion: 2";
         let huge = format!("Package: a\nVersion: {}\n", "1".repeat(MAX_FIELD_LEN + 1));
         assert!(matches!(
             parse_status(huge.as_bytes()).errors.as_slice(),
-            [StatusError::InvalidValue { field: "Version", .. }]
+            [StatusError::InvalidValue {
+                field: "Version",
+                ..
+            }]
         ));
     }
 
@@ -599,7 +635,11 @@ Package: last\nVersion: 2";
     fn catalogs_debian_packages() {
         let layer = Digest::from_bytes(DigestAlgorithm::Sha256, &[7; 32]);
         let mut fs = FsView::new();
-        fs.insert_file(STATUS.into(), BOOKWORM.as_bytes().into(), Some(layer.clone()));
+        fs.insert_file(
+            STATUS.into(),
+            BOOKWORM.as_bytes().into(),
+            Some(layer.clone()),
+        );
         let os = debian12();
         let out = run(&fs, Some(&os));
         assert!(out.warnings.is_empty());
@@ -607,18 +647,27 @@ Package: last\nVersion: 2";
         let libc = &out.packages[1];
         assert_eq!(libc.name.as_str(), "libc6");
         assert_eq!(libc.ecosystem.as_str(), "Debian");
-        assert_eq!(libc.purl, "pkg:deb/debian/libc6@2.36-9%2Bdeb12u7?arch=amd64&distro=debian-12");
+        assert_eq!(
+            libc.purl,
+            "pkg:deb/debian/libc6@2.36-9%2Bdeb12u7?arch=amd64&distro=debian-12"
+        );
         assert_eq!(libc.layer.as_ref(), Some(&layer));
         assert_eq!(libc.path, STATUS);
         assert!(libc.licenses.is_empty());
         let zlib = &out.packages[5];
         assert_eq!(zlib.version.as_str(), "1:1.2.13.dfsg-1");
-        assert_eq!(zlib.purl, "pkg:deb/debian/zlib1g@1:1.2.13.dfsg-1?arch=amd64&distro=debian-12");
+        assert_eq!(
+            zlib.purl,
+            "pkg:deb/debian/zlib1g@1:1.2.13.dfsg-1?arch=amd64&distro=debian-12"
+        );
     }
 
     #[test]
     fn ubuntu_ecosystem_and_no_os() {
-        let fs = FsView::from_files([(STATUS, "Package: bash\nVersion: 5.1-6ubuntu1\nArchitecture: amd64\n")]);
+        let fs = FsView::from_files([(
+            STATUS,
+            "Package: bash\nVersion: 5.1-6ubuntu1\nArchitecture: amd64\n",
+        )]);
         let os = OsInfo {
             family: "ubuntu".into(),
             version: "22.04".into(),
@@ -632,7 +681,10 @@ Package: last\nVersion: 2";
         );
         let out = run(&fs, None);
         assert_eq!(out.packages[0].ecosystem.as_str(), "Debian");
-        assert_eq!(out.packages[0].purl, "pkg:deb/debian/bash@5.1-6ubuntu1?arch=amd64");
+        assert_eq!(
+            out.packages[0].purl,
+            "pkg:deb/debian/bash@5.1-6ubuntu1?arch=amd64"
+        );
     }
 
     #[test]
@@ -664,7 +716,11 @@ Package: last\nVersion: 2";
         );
         assert_eq!(out.warnings.len(), 1);
         assert_eq!(out.warnings[0].location, "var/lib/dpkg/status.d/broken");
-        assert!(out.warnings[0].message.contains("missing Package"), "{}", out.warnings[0].message);
+        assert!(
+            out.warnings[0].message.contains("missing Package"),
+            "{}",
+            out.warnings[0].message
+        );
     }
 
     #[test]

@@ -48,7 +48,11 @@ pub trait Cataloger: Send + Sync {
 
 /// Every OS-package cataloger, in the order they run.
 pub fn default_catalogers() -> Vec<Box<dyn Cataloger>> {
-    vec![Box::new(DpkgCataloger), Box::new(ApkCataloger), Box::new(RpmCataloger)]
+    vec![
+        Box::new(DpkgCataloger),
+        Box::new(ApkCataloger),
+        Box::new(RpmCataloger),
+    ]
 }
 
 /// Whether OS detection needs the file at `path` buffered.
@@ -81,7 +85,12 @@ fn distro_qualifier(os: &OsInfo) -> String {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 mod tests {
     use super::*;
 
@@ -92,7 +101,10 @@ mod tests {
         assert!(os_files_wanted("etc/os-release"));
         assert!(!os_files_wanted("etc/passwd"));
         let fs = FsView::from_files([("etc/os-release", "ID=alpine\nVERSION_ID=3.19.1\n")]);
-        assert_eq!(detect_os(&fs).map(|o| o.version), Some("3.19.1".to_string()));
+        assert_eq!(
+            detect_os(&fs).map(|o| o.version),
+            Some("3.19.1".to_string())
+        );
     }
 
     #[test]
@@ -102,13 +114,19 @@ mod tests {
             ("var/lib/dpkg/status", "Package: bash\nStatus: install ok installed\nVersion: 5.2.15-2+b2\nArchitecture: arm64\n"),
         ]);
         let os = detect_os(&fs);
-        let ctx = CatalogContext { fs: &fs, os: os.as_ref() };
+        let ctx = CatalogContext {
+            fs: &fs,
+            os: os.as_ref(),
+        };
         let mut out = CatalogOutput::default();
         for c in default_catalogers() {
             c.catalog(&ctx, &mut out);
         }
         assert!(out.warnings.is_empty());
         assert_eq!(out.packages.len(), 1);
-        assert_eq!(out.packages[0].purl, "pkg:deb/debian/bash@5.2.15-2%2Bb2?arch=arm64&distro=debian-12");
+        assert_eq!(
+            out.packages[0].purl,
+            "pkg:deb/debian/bash@5.2.15-2%2Bb2?arch=arm64&distro=debian-12"
+        );
     }
 }

@@ -96,9 +96,7 @@ pub fn parse_os_release(data: &[u8]) -> OsRelease {
         let key = key.trim_end();
         let key = key.strip_prefix("export ").map_or(key, str::trim_start);
         let valid_key = !key.is_empty()
-            && key
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
             && !key.starts_with(|c: char| c.is_ascii_digit());
         if !valid_key {
             continue;
@@ -294,7 +292,12 @@ pub fn detect(fs: &FsView) -> Option<OsInfo> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 mod tests {
     use super::*;
 
@@ -324,7 +327,10 @@ BUG_REPORT_URL="https://bugs.debian.org/"
         let info = detect(&fs).unwrap();
         assert_eq!(info.family, "debian");
         assert_eq!(info.version, "12");
-        assert_eq!(info.pretty_name.as_deref(), Some("Debian GNU/Linux 12 (bookworm)"));
+        assert_eq!(
+            info.pretty_name.as_deref(),
+            Some("Debian GNU/Linux 12 (bookworm)")
+        );
     }
 
     #[test]
@@ -359,7 +365,10 @@ BUG_REPORT_URL="https://bugs.debian.org/"
         let many = "K=v\n".repeat(10_000);
         assert_eq!(parse_os_release(many.as_bytes()).pairs().len(), MAX_KEYS);
         let long = format!("K={}", "x".repeat(100_000));
-        assert_eq!(parse_os_release(long.as_bytes()).get("K").map(str::len), Some(MAX_VALUE_LEN));
+        assert_eq!(
+            parse_os_release(long.as_bytes()).get("K").map(str::len),
+            Some(MAX_VALUE_LEN)
+        );
     }
 
     #[test]
@@ -368,8 +377,13 @@ BUG_REPORT_URL="https://bugs.debian.org/"
             detect_files(&[("usr/lib/os-release", "ID=\"Alpine\"\nVERSION_ID=3.19.1\n")]),
             Some(os("alpine", "3.19.1"))
         );
-        let mut fs = FsView::from_files([("usr/lib/os-release", "ID=ubuntu\nVERSION_ID=\"22.04\"\n")]);
-        fs.insert_symlink("etc/os-release".into(), "../usr/lib/os-release".into(), None);
+        let mut fs =
+            FsView::from_files([("usr/lib/os-release", "ID=ubuntu\nVERSION_ID=\"22.04\"\n")]);
+        fs.insert_symlink(
+            "etc/os-release".into(),
+            "../usr/lib/os-release".into(),
+            None,
+        );
         assert_eq!(detect(&fs).map(|o| o.family), Some("ubuntu".to_string()));
     }
 
@@ -380,7 +394,10 @@ BUG_REPORT_URL="https://bugs.debian.org/"
             Some(os("debian", "trixie"))
         );
         assert_eq!(
-            detect_files(&[("etc/os-release", "ID=debian\n"), ("etc/debian_version", "trixie/sid\n")]),
+            detect_files(&[
+                ("etc/os-release", "ID=debian\n"),
+                ("etc/debian_version", "trixie/sid\n")
+            ]),
             Some(os("debian", "trixie"))
         );
     }
@@ -394,15 +411,30 @@ BUG_REPORT_URL="https://bugs.debian.org/"
             )]),
             Some(os("ubuntu", "14.04"))
         );
-        assert_eq!(detect_files(&[("etc/debian_version", "12.5\n")]), Some(os("debian", "12.5")));
-        assert_eq!(detect_files(&[("etc/debian_version", "bookworm/sid")]), Some(os("debian", "bookworm")));
-        assert_eq!(detect_files(&[("etc/alpine-release", "3.19.1\n")]), Some(os("alpine", "3.19.1")));
         assert_eq!(
-            detect_files(&[("etc/centos-release", "CentOS Linux release 7.9.2009 (Core)\n")]),
+            detect_files(&[("etc/debian_version", "12.5\n")]),
+            Some(os("debian", "12.5"))
+        );
+        assert_eq!(
+            detect_files(&[("etc/debian_version", "bookworm/sid")]),
+            Some(os("debian", "bookworm"))
+        );
+        assert_eq!(
+            detect_files(&[("etc/alpine-release", "3.19.1\n")]),
+            Some(os("alpine", "3.19.1"))
+        );
+        assert_eq!(
+            detect_files(&[(
+                "etc/centos-release",
+                "CentOS Linux release 7.9.2009 (Core)\n"
+            )]),
             Some(os("centos", "7.9.2009"))
         );
         assert_eq!(
-            detect_files(&[("etc/redhat-release", "Red Hat Enterprise Linux release 8.9 (Ootpa)\n")]),
+            detect_files(&[(
+                "etc/redhat-release",
+                "Red Hat Enterprise Linux release 8.9 (Ootpa)\n"
+            )]),
             Some(os("rhel", "8.9"))
         );
         assert_eq!(
@@ -410,17 +442,26 @@ BUG_REPORT_URL="https://bugs.debian.org/"
             Some(os("rocky", "9.3"))
         );
         assert_eq!(
-            detect_files(&[("etc/almalinux-release", "AlmaLinux release 9.3 (Shamrock Pink)")]),
+            detect_files(&[(
+                "etc/almalinux-release",
+                "AlmaLinux release 9.3 (Shamrock Pink)"
+            )]),
             Some(os("almalinux", "9.3"))
         );
-        assert_eq!(detect_files(&[("etc/redhat-release", "Something else 1")]), None);
+        assert_eq!(
+            detect_files(&[("etc/redhat-release", "Something else 1")]),
+            None
+        );
         assert_eq!(detect_files(&[]), None);
     }
 
     #[test]
     fn os_release_without_id_falls_through() {
         assert_eq!(
-            detect_files(&[("etc/os-release", "NAME=x\n"), ("etc/alpine-release", "3.18.0")]),
+            detect_files(&[
+                ("etc/os-release", "NAME=x\n"),
+                ("etc/alpine-release", "3.18.0")
+            ]),
             Some(os("alpine", "3.18.0"))
         );
     }
@@ -440,7 +481,12 @@ BUG_REPORT_URL="https://bugs.debian.org/"
         ] {
             assert!(wanted(p), "{p}");
         }
-        for p in ["etc/os-release.bak", "os-release", "usr/etc/os-release", "etc/fedora-release"] {
+        for p in [
+            "etc/os-release.bak",
+            "os-release",
+            "usr/etc/os-release",
+            "etc/fedora-release",
+        ] {
             assert!(!wanted(p), "{p}");
         }
     }

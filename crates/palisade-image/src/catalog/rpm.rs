@@ -35,9 +35,15 @@ use crate::fs::FileRef;
 use crate::purl::PackageUrl;
 
 /// SQLite rpmdb locations, in the order they are tried.
-pub const SQLITE_PATHS: [&str; 2] = ["var/lib/rpm/rpmdb.sqlite", "usr/lib/sysimage/rpm/rpmdb.sqlite"];
+pub const SQLITE_PATHS: [&str; 2] = [
+    "var/lib/rpm/rpmdb.sqlite",
+    "usr/lib/sysimage/rpm/rpmdb.sqlite",
+];
 /// NDB rpmdb locations.
-pub const NDB_PATHS: [&str; 2] = ["var/lib/rpm/Packages.db", "usr/lib/sysimage/rpm/Packages.db"];
+pub const NDB_PATHS: [&str; 2] = [
+    "var/lib/rpm/Packages.db",
+    "usr/lib/sysimage/rpm/Packages.db",
+];
 /// Berkeley DB rpmdb locations.
 pub const BDB_PATHS: [&str; 2] = ["var/lib/rpm/Packages", "usr/lib/sysimage/rpm/Packages"];
 /// SQLite write-ahead logs that would hold uncheckpointed transactions.
@@ -158,7 +164,8 @@ pub fn parse_header(blob: &[u8]) -> Result<RpmHeader, HeaderError> {
     if need > have as u64 {
         return Err(HeaderError::Truncated { need, have });
     }
-    let (Ok(data_start), Ok(data_end)) = (usize::try_from(data_start), usize::try_from(need)) else {
+    let (Ok(data_start), Ok(data_end)) = (usize::try_from(data_start), usize::try_from(need))
+    else {
         return Err(HeaderError::Truncated { need, have });
     };
     let index = blob.get(8..data_start).unwrap_or_default();
@@ -172,9 +179,12 @@ pub fn parse_header(blob: &[u8]) -> Result<RpmHeader, HeaderError> {
     let mut license = None;
     let mut source_rpm = None;
     for entry in index.chunks_exact(16) {
-        let (Some(tag), Some(ty), Some(offset), Some(count)) =
-            (be_u32(entry, 0), be_u32(entry, 4), be_u32(entry, 8), be_u32(entry, 12))
-        else {
+        let (Some(tag), Some(ty), Some(offset), Some(count)) = (
+            be_u32(entry, 0),
+            be_u32(entry, 4),
+            be_u32(entry, 8),
+            be_u32(entry, 12),
+        ) else {
             continue;
         };
         let slot = match tag {
@@ -197,9 +207,18 @@ pub fn parse_header(blob: &[u8]) -> Result<RpmHeader, HeaderError> {
         }
     }
     let name = token(name.ok_or(HeaderError::MissingTag("NAME"))?, TAG_NAME)?;
-    let version = token(version.ok_or(HeaderError::MissingTag("VERSION"))?, TAG_VERSION)?;
-    let release = token(release.ok_or(HeaderError::MissingTag("RELEASE"))?, TAG_RELEASE)?;
-    let arch = arch.filter(|a| !a.is_empty() && a != "(none)").map(|a| token(a, TAG_ARCH)).transpose()?;
+    let version = token(
+        version.ok_or(HeaderError::MissingTag("VERSION"))?,
+        TAG_VERSION,
+    )?;
+    let release = token(
+        release.ok_or(HeaderError::MissingTag("RELEASE"))?,
+        TAG_RELEASE,
+    )?;
+    let arch = arch
+        .filter(|a| !a.is_empty() && a != "(none)")
+        .map(|a| token(a, TAG_ARCH))
+        .transpose()?;
     Ok(RpmHeader {
         name,
         version,
@@ -238,23 +257,35 @@ fn read_int32(data: &[u8], tag: u32, ty: u32, offset: u32, count: u32) -> Result
     })
 }
 
-fn read_string(data: &[u8], tag: u32, ty: u32, offset: u32, count: u32) -> Result<String, HeaderError> {
+fn read_string(
+    data: &[u8],
+    tag: u32,
+    ty: u32,
+    offset: u32,
+    count: u32,
+) -> Result<String, HeaderError> {
     if !matches!(ty, TYPE_STRING | TYPE_STRING_ARRAY | TYPE_I18NSTRING) || count == 0 {
         return Err(HeaderError::BadTag {
             tag,
             reason: "expected a string value",
         });
     }
-    let start = usize::try_from(offset).ok().filter(|&o| o < data.len()).ok_or(HeaderError::BadTag {
-        tag,
-        reason: "offset beyond the data store",
-    })?;
+    let start = usize::try_from(offset)
+        .ok()
+        .filter(|&o| o < data.len())
+        .ok_or(HeaderError::BadTag {
+            tag,
+            reason: "offset beyond the data store",
+        })?;
     let rest = data.get(start..).unwrap_or_default();
     let rest = rest.get(..MAX_STRING_LEN.saturating_add(1)).unwrap_or(rest);
-    let nul = rest.iter().position(|&b| b == 0).ok_or(HeaderError::BadTag {
-        tag,
-        reason: "string not NUL-terminated within limits",
-    })?;
+    let nul = rest
+        .iter()
+        .position(|&b| b == 0)
+        .ok_or(HeaderError::BadTag {
+            tag,
+            reason: "string not NUL-terminated within limits",
+        })?;
     let bytes = rest.get(..nul).unwrap_or_default();
     if tag == TAG_LICENSE {
         // Free text; old packages carry Latin-1 here.
@@ -272,11 +303,15 @@ fn read_string(data: &[u8], tag: u32, ty: u32, offset: u32, count: u32) -> Resul
 pub enum RpmDbError {
     #[error("not a {0} rpm database (bad magic)")]
     BadMagic(RpmDbFormat),
-    #[error("{format} database is truncated: {detail}")]
-    Truncated {
+    #[error("unsupported rpmdb format: not SQLite, NDB or a Berkeley DB hash database")]
+    UnknownFormat,
+    #[error("unsupported {format} rpm database: {detail}")]
+    Unsupported {
         format: RpmDbFormat,
-        detail: String,
+        detail: &'static str,
     },
+    #[error("{format} database is truncated: {detail}")]
+    Truncated { format: RpmDbFormat, detail: String },
     #[error("Berkeley DB page size {0} is invalid")]
     BadPageSize(u32),
     #[error("NDB version {0} is not supported (only 0)")]
@@ -347,7 +382,8 @@ pub fn read_sqlite(data: &[u8], visit: &mut Visit<'_>) -> Result<(), RpmDbError>
             limit: MAX_SQLITE_BYTES,
         });
     }
-    let (Some(head), Some(rest)) = (data.get(..SQLITE_HEADER_LEN), data.get(SQLITE_HEADER_LEN..)) else {
+    let (Some(head), Some(rest)) = (data.get(..SQLITE_HEADER_LEN), data.get(SQLITE_HEADER_LEN..))
+    else {
         return Err(RpmDbError::BadMagic(RpmDbFormat::Sqlite));
     };
     if !head.starts_with(SQLITE_MAGIC) {
@@ -365,12 +401,19 @@ pub fn read_sqlite(data: &[u8], visit: &mut Visit<'_>) -> Result<(), RpmDbError>
     }
     let mut conn = rusqlite::Connection::open_in_memory()?;
     conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_DEFENSIVE, true)?;
-    conn.deserialize_read_exact(rusqlite::MAIN_DB, (&head_copy[..]).chain(rest), data.len(), true)?;
+    conn.deserialize_read_exact(
+        rusqlite::MAIN_DB,
+        (&head_copy[..]).chain(rest),
+        data.len(),
+        true,
+    )?;
     conn.pragma_update(None, "trusted_schema", false)?;
     conn.pragma_update(None, "cell_size_check", true)?;
     check_schema(&conn)?;
 
-    let limit = i64::try_from(MAX_PACKAGES).unwrap_or(i64::MAX).saturating_add(1);
+    let limit = i64::try_from(MAX_PACKAGES)
+        .unwrap_or(i64::MAX)
+        .saturating_add(1);
     let mut stmt = conn.prepare("SELECT blob FROM main.Packages LIMIT ?1")?;
     let mut rows = stmt.query([limit])?;
     let mut n = 0usize;
@@ -467,8 +510,12 @@ pub fn read_ndb(data: &[u8], visit: &mut Visit<'_>) -> Result<(), RpmDbError> {
     if version != 0 {
         return Err(RpmDbError::NdbVersion(version));
     }
-    let slot_pages = le_u32(data, 12).and_then(|n| usize::try_from(n).ok()).unwrap_or(0);
-    let slots_end = slot_pages.checked_mul(NDB_PAGE).filter(|&e| e <= data.len());
+    let slot_pages = le_u32(data, 12)
+        .and_then(|n| usize::try_from(n).ok())
+        .unwrap_or(0);
+    let slots_end = slot_pages
+        .checked_mul(NDB_PAGE)
+        .filter(|&e| e <= data.len());
     let Some(slots_end) = slots_end.filter(|_| slot_pages > 0) else {
         return Err(RpmDbError::Truncated {
             format: RpmDbFormat::Ndb,
@@ -485,9 +532,11 @@ pub fn read_ndb(data: &[u8], visit: &mut Visit<'_>) -> Result<(), RpmDbError> {
             visit(Err(bad("bad slot magic")));
             continue;
         }
-        let (Some(pkgidx), Some(blkoff), Some(blkcnt)) =
-            (le_u32(data, at + 4), le_u32(data, at + 8), le_u32(data, at + 12))
-        else {
+        let (Some(pkgidx), Some(blkoff), Some(blkcnt)) = (
+            le_u32(data, at + 4),
+            le_u32(data, at + 8),
+            le_u32(data, at + 12),
+        ) else {
             continue;
         };
         if blkoff == 0 {
@@ -505,9 +554,11 @@ pub fn read_ndb(data: &[u8], visit: &mut Visit<'_>) -> Result<(), RpmDbError> {
             visit(Err(bad("invalid slot entry")));
             continue;
         }
-        let range = blkoff
-            .checked_mul(NDB_BLK)
-            .zip(blkoff.checked_add(blkcnt).and_then(|e| e.checked_mul(NDB_BLK)));
+        let range = blkoff.checked_mul(NDB_BLK).zip(
+            blkoff
+                .checked_add(blkcnt)
+                .and_then(|e| e.checked_mul(NDB_BLK)),
+        );
         let Some((start, end)) = range.filter(|&(_, end)| end <= data.len()) else {
             visit(Err(bad("blob beyond the end of the file")));
             continue;
@@ -535,14 +586,19 @@ fn ndb_blob(area: &[u8], pkgidx: u32) -> Result<&[u8], &'static str> {
     if le_u32(area, 4) != Some(pkgidx) {
         return Err("blob belongs to another package");
     }
-    let bloblen = le_u32(area, 12).and_then(|l| usize::try_from(l).ok()).ok_or("bad blob length")?;
+    let bloblen = le_u32(area, 12)
+        .and_then(|l| usize::try_from(l).ok())
+        .ok_or("bad blob length")?;
     let framed = bloblen
         .checked_add(NDB_BLOB_HEAD + NDB_BLOB_TAIL + NDB_BLK - 1)
         .map(|n| n / NDB_BLK * NDB_BLK);
     if framed != Some(area.len()) {
         return Err("blob length does not match its block count");
     }
-    let tail_at = area.len().checked_sub(NDB_BLOB_TAIL).ok_or("blob too short")?;
+    let tail_at = area
+        .len()
+        .checked_sub(NDB_BLOB_TAIL)
+        .ok_or("blob too short")?;
     let (Some(sum), Some(len2), Some(magic)) = (
         le_u32(area, tail_at),
         le_u32(area, tail_at.saturating_add(4)),
@@ -657,11 +713,32 @@ pub fn read_bdb(data: &[u8], visit: &mut Visit<'_>) -> Result<(), RpmDbError> {
         return Err(RpmDbError::BadPageSize(page_size));
     }
     db.page_size = usize::try_from(page_size).map_err(|_| RpmDbError::BadPageSize(page_size))?;
+    // Byte 24 is the encryption algorithm, bit 0 of byte 26 the checksum
+    // flag: both grow the page header, which rpm never asks for.
+    if data.get(24).is_some_and(|&b| b != 0) {
+        return Err(RpmDbError::Unsupported {
+            format: RpmDbFormat::BerkeleyDb,
+            detail: "encrypted database",
+        });
+    }
+    if data.get(26).is_some_and(|&b| b & 1 != 0) {
+        return Err(RpmDbError::Unsupported {
+            format: RpmDbFormat::BerkeleyDb,
+            detail: "page checksums",
+        });
+    }
     let in_file = data.len() / db.page_size;
-    let last_pgno = db.u32_at(data, 32).and_then(|n| usize::try_from(n).ok()).unwrap_or(0);
+    let last_pgno = db
+        .u32_at(data, 32)
+        .and_then(|n| usize::try_from(n).ok())
+        .unwrap_or(0);
     db.pages = in_file.min(last_pgno.saturating_add(1));
     if in_file <= last_pgno {
-        tracing::debug!(in_file, last_pgno, "Berkeley DB shorter than its metadata says");
+        tracing::debug!(
+            in_file,
+            last_pgno,
+            "Berkeley DB shorter than its metadata says"
+        );
     }
 
     let mut budget = read_budget(data.len());
@@ -684,20 +761,31 @@ pub fn read_bdb(data: &[u8], visit: &mut Visit<'_>) -> Result<(), RpmDbError> {
             }));
             continue;
         }
-        let offset = |i: usize| db.u16_at(page, BDB_PAGE_HEADER.saturating_add(i.saturating_mul(2)));
+        let offset =
+            |i: usize| db.u16_at(page, BDB_PAGE_HEADER.saturating_add(i.saturating_mul(2)));
         // Items are stored as key/data pairs: keys at even, data at odd indexes.
         for i in (1..entries).step_by(2) {
-            let (Some(key_off), Some(off), Some(prev)) = (offset(i - 1), offset(i), offset(i - 1)) else {
+            let (Some(key_off), Some(off), Some(prev)) = (offset(i - 1), offset(i), offset(i - 1))
+            else {
                 continue;
             };
             // An item ends where the previous one (lower index) starts.
-            let key_end = if i == 1 { Some(db.page_size) } else { offset(i - 2) };
+            let key_end = if i == 1 {
+                Some(db.page_size)
+            } else {
+                offset(i - 2)
+            };
             let key = key_end.and_then(|end| page.get(key_off..end));
             // rpm's record 0 holds the next instance number, not a header.
-            if key.is_some_and(|k| k.first() == Some(&H_KEYDATA) && k.get(1..) == Some(&[0, 0, 0, 0][..])) {
+            if key.is_some_and(|k| {
+                k.first() == Some(&H_KEYDATA) && k.get(1..) == Some(&[0, 0, 0, 0][..])
+            }) {
                 continue;
             }
-            let bad = |reason| RecordError::BdbPage { page: page_no, reason };
+            let bad = |reason| RecordError::BdbPage {
+                page: page_no,
+                reason,
+            };
             if off < index_end || off >= prev {
                 visit(Err(bad("item offset out of order or out of bounds")));
                 continue;
@@ -758,7 +846,7 @@ pub fn sniff(data: &[u8]) -> Option<RpmDbFormat> {
 
 /// Read a database of any supported format, picked by its magic.
 pub fn read_any(data: &[u8], visit: &mut Visit<'_>) -> Result<RpmDbFormat, RpmDbError> {
-    let format = sniff(data).ok_or(RpmDbError::BadMagic(RpmDbFormat::BerkeleyDb))?;
+    let format = sniff(data).ok_or(RpmDbError::UnknownFormat)?;
     match format {
         RpmDbFormat::Sqlite => read_sqlite(data, visit),
         RpmDbFormat::Ndb => read_ndb(data, visit),
@@ -783,7 +871,9 @@ fn flavour(os: Option<&OsInfo>) -> (String, Option<String>) {
         "ol" => ("Oracle Linux", "oracle"),
         "amzn" => ("Amazon Linux", "amazon"),
         f if f.starts_with("opensuse") => (Ecosystem::OPENSUSE, "opensuse"),
-        "sles" | "sled" | "sles_sap" | "sle-micro" | "sl-micro" | "suse" => (Ecosystem::SUSE, "suse"),
+        "sles" | "sled" | "sles_sap" | "sle-micro" | "sl-micro" | "suse" => {
+            (Ecosystem::SUSE, "suse")
+        }
         other => (other, other),
     };
     (eco.to_string(), Some(ns.to_string()))
@@ -793,7 +883,8 @@ fn to_package(h: &RpmHeader, file: FileRef<'_>, os: Option<&OsInfo>) -> Result<P
     let (ecosystem, namespace) = flavour(os);
     let distro = os.map(super::distro_qualifier);
     let epoch = h.epoch.filter(|&e| e > 0).map(|e| e.to_string());
-    let mut purl = PackageUrl::new("rpm", &h.name).map_err(|e| format!("package {}: {e}", h.name))?;
+    let mut purl =
+        PackageUrl::new("rpm", &h.name).map_err(|e| format!("package {}: {e}", h.name))?;
     if let Some(ns) = &namespace {
         purl = purl.with_namespace(ns);
     }
@@ -852,11 +943,9 @@ impl RpmCataloger {
             }
         });
         match result {
-            Ok(format) => tracing::debug!(path = file.path, %format, packages = packages.len(), "rpmdb read"),
-            Err(RpmDbError::BadMagic(_)) if sniff(file.data).is_none() => warnings.push(warning(
-                file.path,
-                "unsupported rpmdb format: not SQLite, NDB or a Berkeley DB hash database",
-            )),
+            Ok(format) => {
+                tracing::debug!(path = file.path, %format, packages = packages.len(), "rpmdb read")
+            }
             Err(e) => warnings.push(warning(file.path, format!("cannot read rpm database: {e}"))),
         }
         let n = packages.len();
@@ -893,7 +982,10 @@ impl Cataloger for RpmCataloger {
                 continue;
             }
             if done {
-                tracing::debug!(path = file.path, "another rpm database already read; ignored");
+                tracing::debug!(
+                    path = file.path,
+                    "another rpm database already read; ignored"
+                );
                 continue;
             }
             done = Self::catalog_file(file, ctx.os, out) > 0;
@@ -913,7 +1005,12 @@ impl Cataloger for RpmCataloger {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 mod tests {
     use super::*;
     use crate::fs::FsView;
@@ -926,7 +1023,11 @@ mod tests {
         I18n(&'a str),
         I32(u32),
         Bin(&'a [u8]),
-        Raw { ty: u32, offset: u32, count: u32 },
+        Raw {
+            ty: u32,
+            offset: u32,
+            count: u32,
+        },
     }
 
     /// Build an rpm header blob (no magic lead), the way rpm lays it out:
@@ -940,7 +1041,15 @@ mod tests {
                     let off = store.len() as u32;
                     store.extend_from_slice(s.as_bytes());
                     store.push(0);
-                    (if matches!(val, Val::S(_)) { TYPE_STRING } else { TYPE_I18NSTRING }, off, 1)
+                    (
+                        if matches!(val, Val::S(_)) {
+                            TYPE_STRING
+                        } else {
+                            TYPE_I18NSTRING
+                        },
+                        off,
+                        1,
+                    )
                 }
                 Val::I32(n) => {
                     while !store.len().is_multiple_of(4) {
@@ -976,10 +1085,19 @@ mod tests {
     }
 
     /// A realistic package header (with a region tag and unrelated tags).
-    fn package(name: &str, version: &str, release: &str, epoch: Option<u32>, arch: &str) -> Vec<u8> {
+    fn package(
+        name: &str,
+        version: &str,
+        release: &str,
+        epoch: Option<u32>,
+        arch: &str,
+    ) -> Vec<u8> {
         let srpm = format!("{name}-{version}-{release}.src.rpm");
         let mut tags = vec![
-            (63, Val::Bin(&[0, 0, 0, 63, 0, 0, 0, 7, 0xff, 0xff, 0xff, 0x90, 0, 0, 0, 16])),
+            (
+                63,
+                Val::Bin(&[0, 0, 0, 63, 0, 0, 0, 7, 0xff, 0xff, 0xff, 0x90, 0, 0, 0, 16]),
+            ),
             (100, Val::S("C")),
             (TAG_NAME, Val::S(name)),
             (TAG_VERSION, Val::S(version)),
@@ -998,7 +1116,14 @@ mod tests {
 
     #[test]
     fn parses_a_header() {
-        let h = parse_header(&package("openssl-libs", "3.0.7", "27.el9", Some(1), "x86_64")).unwrap();
+        let h = parse_header(&package(
+            "openssl-libs",
+            "3.0.7",
+            "27.el9",
+            Some(1),
+            "x86_64",
+        ))
+        .unwrap();
         assert_eq!(h.name, "openssl-libs");
         assert_eq!(h.evr(), "1:3.0.7-27.el9");
         assert_eq!(h.arch.as_deref(), Some("x86_64"));
@@ -1017,12 +1142,18 @@ mod tests {
 
     #[test]
     fn source_rpm_names() {
-        assert_eq!(split_source_rpm("openssl-3.0.7-27.el9.src.rpm"), Some(("openssl", "3.0.7-27.el9")));
+        assert_eq!(
+            split_source_rpm("openssl-3.0.7-27.el9.src.rpm"),
+            Some(("openssl", "3.0.7-27.el9"))
+        );
         assert_eq!(
             split_source_rpm("python-setuptools-53.0.0-12.el9.src.rpm"),
             Some(("python-setuptools", "53.0.0-12.el9"))
         );
-        assert_eq!(split_source_rpm("kernel-5.14.0-362.el9.nosrc.rpm"), Some(("kernel", "5.14.0-362.el9")));
+        assert_eq!(
+            split_source_rpm("kernel-5.14.0-362.el9.nosrc.rpm"),
+            Some(("kernel", "5.14.0-362.el9"))
+        );
         assert_eq!(split_source_rpm("foo-1.src.rpm"), None);
         assert_eq!(split_source_rpm("-1-2.src.rpm"), None);
         assert_eq!(split_source_rpm("foo-1-2.rpm"), None);
@@ -1040,43 +1171,92 @@ mod tests {
         }
         let mut absurd = good.clone();
         absurd[..4].copy_from_slice(&0xffff_ffffu32.to_be_bytes());
-        assert_eq!(parse_header(&absurd), Err(HeaderError::TooManyEntries(u32::MAX)));
+        assert_eq!(
+            parse_header(&absurd),
+            Err(HeaderError::TooManyEntries(u32::MAX))
+        );
         let mut absurd = good.clone();
         absurd[4..8].copy_from_slice(&0x7fff_ffffu32.to_be_bytes());
-        assert_eq!(parse_header(&absurd), Err(HeaderError::DataTooLarge(0x7fff_ffff)));
+        assert_eq!(
+            parse_header(&absurd),
+            Err(HeaderError::DataTooLarge(0x7fff_ffff))
+        );
         let mut big = good.clone();
         big[..4].copy_from_slice(&0xffffu32.to_be_bytes());
-        assert!(matches!(parse_header(&big), Err(HeaderError::Truncated { .. })));
+        assert!(matches!(
+            parse_header(&big),
+            Err(HeaderError::Truncated { .. })
+        ));
 
         let missing = header(&[(TAG_NAME, Val::S("a")), (TAG_VERSION, Val::S("1"))]);
-        assert_eq!(parse_header(&missing), Err(HeaderError::MissingTag("RELEASE")));
+        assert_eq!(
+            parse_header(&missing),
+            Err(HeaderError::MissingTag("RELEASE"))
+        );
         let wild = header(&[
-            (TAG_NAME, Val::Raw { ty: TYPE_STRING, offset: 0xffff_fff0, count: 1 }),
+            (
+                TAG_NAME,
+                Val::Raw {
+                    ty: TYPE_STRING,
+                    offset: 0xffff_fff0,
+                    count: 1,
+                },
+            ),
             (TAG_VERSION, Val::S("1")),
             (TAG_RELEASE, Val::S("1")),
         ]);
-        assert!(matches!(parse_header(&wild), Err(HeaderError::BadTag { tag: TAG_NAME, .. })));
+        assert!(matches!(
+            parse_header(&wild),
+            Err(HeaderError::BadTag { tag: TAG_NAME, .. })
+        ));
         let unterminated = {
-            let mut h = header(&[(TAG_NAME, Val::S("abc")), (TAG_VERSION, Val::S("1")), (TAG_RELEASE, Val::S("1"))]);
+            let mut h = header(&[
+                (TAG_NAME, Val::S("abc")),
+                (TAG_VERSION, Val::S("1")),
+                (TAG_RELEASE, Val::S("1")),
+            ]);
             let last = h.len() - 1;
             h[last] = b'x';
             h
         };
-        assert!(matches!(parse_header(&unterminated), Err(HeaderError::BadTag { tag: TAG_RELEASE, .. })));
+        assert!(matches!(
+            parse_header(&unterminated),
+            Err(HeaderError::BadTag {
+                tag: TAG_RELEASE,
+                ..
+            })
+        ));
         let non_utf8 = header(&[
             (TAG_NAME, Val::SBytes(b"\xff\xfe")),
             (TAG_VERSION, Val::S("1")),
             (TAG_RELEASE, Val::S("1")),
         ]);
-        assert!(matches!(parse_header(&non_utf8), Err(HeaderError::BadTag { tag: TAG_NAME, .. })));
+        assert!(matches!(
+            parse_header(&non_utf8),
+            Err(HeaderError::BadTag { tag: TAG_NAME, .. })
+        ));
         let bad_epoch = header(&[
             (TAG_NAME, Val::S("a")),
             (TAG_VERSION, Val::S("1")),
             (TAG_RELEASE, Val::S("1")),
-            (TAG_EPOCH, Val::Raw { ty: TYPE_INT32, offset: 4000, count: 1 }),
+            (
+                TAG_EPOCH,
+                Val::Raw {
+                    ty: TYPE_INT32,
+                    offset: 4000,
+                    count: 1,
+                },
+            ),
         ]);
-        assert!(matches!(parse_header(&bad_epoch), Err(HeaderError::BadTag { tag: TAG_EPOCH, .. })));
-        let spacey = header(&[(TAG_NAME, Val::S("a b")), (TAG_VERSION, Val::S("1")), (TAG_RELEASE, Val::S("1"))]);
+        assert!(matches!(
+            parse_header(&bad_epoch),
+            Err(HeaderError::BadTag { tag: TAG_EPOCH, .. })
+        ));
+        let spacey = header(&[
+            (TAG_NAME, Val::S("a b")),
+            (TAG_VERSION, Val::S("1")),
+            (TAG_RELEASE, Val::S("1")),
+        ]);
         assert!(parse_header(&spacey).is_err());
         // A Latin-1 licence is kept, lossily.
         let latin = header(&[
@@ -1085,7 +1265,10 @@ mod tests {
             (TAG_RELEASE, Val::S("1")),
             (TAG_LICENSE, Val::SBytes(b"Copyright \xa9")),
         ]);
-        assert_eq!(parse_header(&latin).unwrap().license.as_deref(), Some("Copyright \u{fffd}"));
+        assert_eq!(
+            parse_header(&latin).unwrap().license.as_deref(),
+            Some("Copyright \u{fffd}")
+        );
     }
 
     /// Build an rpmdb.sqlite the way rpm lays it out; `wal` selects WAL mode.
@@ -1103,7 +1286,8 @@ mod tests {
             )
             .unwrap();
             for b in blobs {
-                conn.execute("INSERT INTO Packages (blob) VALUES (?1)", [b]).unwrap();
+                conn.execute("INSERT INTO Packages (blob) VALUES (?1)", [b])
+                    .unwrap();
             }
         }
         std::fs::read(&path).unwrap()
@@ -1147,22 +1331,46 @@ mod tests {
             let fs = FsView::from_files([("usr/lib/sysimage/rpm/rpmdb.sqlite", db)]);
             let rhel = os("rhel", "9.3");
             let out = run(&fs, Some(&rhel));
-            let got: Vec<(&str, &str)> = out.packages.iter().map(|p| (p.name.as_str(), p.version.as_str())).collect();
-            assert_eq!(got, [("bash", "5.1.8-9.el9"), ("openssl-libs", "1:3.0.7-27.el9"), ("tzdata", "2024a-1.el9")]);
+            let got: Vec<(&str, &str)> = out
+                .packages
+                .iter()
+                .map(|p| (p.name.as_str(), p.version.as_str()))
+                .collect();
+            assert_eq!(
+                got,
+                [
+                    ("bash", "5.1.8-9.el9"),
+                    ("openssl-libs", "1:3.0.7-27.el9"),
+                    ("tzdata", "2024a-1.el9")
+                ]
+            );
             let ssl = &out.packages[1];
             assert_eq!(ssl.ecosystem.as_str(), "Red Hat");
             assert_eq!(
                 ssl.purl,
                 "pkg:rpm/redhat/openssl-libs@3.0.7-27.el9?arch=x86_64&distro=rhel-9.3&epoch=1"
             );
-            assert_eq!(ssl.source.as_ref().map(|s| s.name.as_str()), Some("openssl-libs"));
+            assert_eq!(
+                ssl.source.as_ref().map(|s| s.name.as_str()),
+                Some("openssl-libs")
+            );
             assert_eq!(ssl.licenses, ["GPL-2.0-or-later AND MIT"]);
             assert_eq!(ssl.path, "usr/lib/sysimage/rpm/rpmdb.sqlite");
-            assert_eq!(out.packages[2].purl, "pkg:rpm/redhat/tzdata@2024a-1.el9?arch=noarch&distro=rhel-9.3");
+            assert_eq!(
+                out.packages[2].purl,
+                "pkg:rpm/redhat/tzdata@2024a-1.el9?arch=noarch&distro=rhel-9.3"
+            );
             // The garbage record is a warning that names the file.
             assert_eq!(out.warnings.len(), 1, "{:?}", out.warnings);
-            assert_eq!(out.warnings[0].location, "usr/lib/sysimage/rpm/rpmdb.sqlite");
-            assert!(out.warnings[0].message.contains("record 5"), "{}", out.warnings[0].message);
+            assert_eq!(
+                out.warnings[0].location,
+                "usr/lib/sysimage/rpm/rpmdb.sqlite"
+            );
+            assert!(
+                out.warnings[0].message.contains("record 5"),
+                "{}",
+                out.warnings[0].message
+            );
         }
     }
 
@@ -1185,7 +1393,10 @@ mod tests {
             );
         }
         let out = run(&fs, None);
-        assert_eq!(out.packages[0].purl, "pkg:rpm/bash@5.1.8-9.el9?arch=aarch64");
+        assert_eq!(
+            out.packages[0].purl,
+            "pkg:rpm/bash@5.1.8-9.el9?arch=aarch64"
+        );
     }
 
     #[test]
@@ -1277,7 +1488,11 @@ mod tests {
         ];
         let db = ndb_db(&blobs);
         let mut fs = FsView::from_files([("usr/lib/sysimage/rpm/Packages.db", db.clone())]);
-        fs.insert_symlink("var/lib/rpm".into(), "../../usr/lib/sysimage/rpm".into(), None);
+        fs.insert_symlink(
+            "var/lib/rpm".into(),
+            "../../usr/lib/sysimage/rpm".into(),
+            None,
+        );
         let out = run(&fs, Some(&os("sles", "15.6")));
         assert!(out.warnings.is_empty(), "{:?}", out.warnings);
         let got: Vec<&str> = out.packages.iter().map(|p| p.version.as_str()).collect();
@@ -1292,7 +1507,11 @@ mod tests {
         let out = run(&fs, Some(&os("sles", "15.6")));
         assert_eq!(out.packages.len(), 1);
         assert_eq!(out.warnings.len(), 1);
-        assert!(out.warnings[0].message.contains("checksum"), "{}", out.warnings[0].message);
+        assert!(
+            out.warnings[0].message.contains("checksum"),
+            "{}",
+            out.warnings[0].message
+        );
     }
 
     #[test]
@@ -1303,10 +1522,16 @@ mod tests {
         }
         let mut huge = db.clone();
         huge[12..16].copy_from_slice(&u32::MAX.to_le_bytes());
-        assert!(matches!(read_ndb(&huge, &mut |_| {}), Err(RpmDbError::Truncated { .. })));
+        assert!(matches!(
+            read_ndb(&huge, &mut |_| {}),
+            Err(RpmDbError::Truncated { .. })
+        ));
         let mut v1 = db.clone();
         v1[4] = 1;
-        assert!(matches!(read_ndb(&v1, &mut |_| {}), Err(RpmDbError::NdbVersion(1))));
+        assert!(matches!(
+            read_ndb(&v1, &mut |_| {}),
+            Err(RpmDbError::NdbVersion(1))
+        ));
         // Slot pointing far past the end, and into the slot pages.
         for (blkoff, blkcnt) in [(u32::MAX, u32::MAX), (1, 4), (300, u32::MAX)] {
             let mut s = db.clone();
@@ -1324,8 +1549,20 @@ mod tests {
     /// page, one hash page of key/data pairs (the instance-0 record inline,
     /// headers off-page), and overflow chains.
     fn bdb_db(blobs: &[Vec<u8>], page_size: usize, little: bool) -> Vec<u8> {
-        let u32b = |v: u32| if little { v.to_le_bytes() } else { v.to_be_bytes() };
-        let u16b = |v: u16| if little { v.to_le_bytes() } else { v.to_be_bytes() };
+        let u32b = |v: u32| {
+            if little {
+                v.to_le_bytes()
+            } else {
+                v.to_be_bytes()
+            }
+        };
+        let u16b = |v: u16| {
+            if little {
+                v.to_le_bytes()
+            } else {
+                v.to_be_bytes()
+            }
+        };
         let mut pages: Vec<Vec<u8>> = vec![vec![0; page_size], vec![0; page_size]];
         let mut items: Vec<Vec<u8>> = Vec::new();
         // Record 0: key 0, data = next instance number, both inline.
@@ -1387,7 +1624,11 @@ mod tests {
             let fs = FsView::from_files([("var/lib/rpm/Packages", db)]);
             let out = run(&fs, Some(&os("centos", "7")));
             assert!(out.warnings.is_empty(), "{:?}", out.warnings);
-            let got: Vec<(&str, &str)> = out.packages.iter().map(|p| (p.name.as_str(), p.version.as_str())).collect();
+            let got: Vec<(&str, &str)> = out
+                .packages
+                .iter()
+                .map(|p| (p.name.as_str(), p.version.as_str()))
+                .collect();
             assert_eq!(
                 got,
                 [
@@ -1396,7 +1637,10 @@ mod tests {
                     ("openssl-libs", "1:1.0.2k-26.el7_9")
                 ]
             );
-            assert_eq!(out.packages[2].purl, "pkg:rpm/centos/openssl-libs@1.0.2k-26.el7_9?arch=x86_64&distro=centos-7&epoch=1");
+            assert_eq!(
+                out.packages[2].purl,
+                "pkg:rpm/centos/openssl-libs@1.0.2k-26.el7_9?arch=x86_64&distro=centos-7&epoch=1"
+            );
         }
     }
 
@@ -1436,7 +1680,16 @@ mod tests {
         }
         let mut bad = db.clone();
         bad[20..24].copy_from_slice(&1000u32.to_le_bytes());
-        assert!(matches!(read_bdb(&bad, &mut |_| {}), Err(RpmDbError::BadPageSize(1000))));
+        assert!(matches!(
+            read_bdb(&bad, &mut |_| {}),
+            Err(RpmDbError::BadPageSize(1000))
+        ));
+        let mut checksummed = db.clone();
+        checksummed[26] = 1;
+        assert!(matches!(
+            read_bdb(&checksummed, &mut |_| {}),
+            Err(RpmDbError::Unsupported { .. })
+        ));
 
         let errors = |db: &[u8]| {
             let mut errs = Vec::new();
@@ -1453,13 +1706,19 @@ mod tests {
         let mut short = db.clone();
         short[page3 + 16..page3 + 20].copy_from_slice(&0u32.to_le_bytes());
         let errs = errors(&short);
-        assert!(matches!(errs.as_slice(), [RecordError::BdbOverflow { start: 2, .. }]), "{errs:?}");
+        assert!(
+            matches!(errs.as_slice(), [RecordError::BdbOverflow { start: 2, .. }]),
+            "{errs:?}"
+        );
         // A chain that loops on an empty page: stopped, not spun forever.
         let mut looped = db.clone();
         looped[page3 + 16..page3 + 20].copy_from_slice(&3u32.to_le_bytes());
         looped[page3 + 22..page3 + 24].copy_from_slice(&0u16.to_le_bytes());
         let errs = errors(&looped);
-        assert!(matches!(errs.as_slice(), [RecordError::BdbOverflow { start: 2, .. }]), "{errs:?}");
+        assert!(
+            matches!(errs.as_slice(), [RecordError::BdbOverflow { start: 2, .. }]),
+            "{errs:?}"
+        );
         // A chain into a non-overflow page, and past the end of the file.
         for target in [1u32, 0x00ff_ffff] {
             let mut wrong = db.clone();
@@ -1470,7 +1729,10 @@ mod tests {
 
     #[test]
     fn unsupported_and_multiple_databases() {
-        let fs = FsView::from_files([("var/lib/rpm/Packages", &b"this is not a database at all"[..])]);
+        let fs = FsView::from_files([(
+            "var/lib/rpm/Packages",
+            &b"this is not a database at all"[..],
+        )]);
         let out = run(&fs, None);
         assert!(out.packages.is_empty());
         assert_eq!(out.warnings.len(), 1);
@@ -1479,8 +1741,18 @@ mod tests {
 
         // SQLite wins; a stale Berkeley DB beside it is ignored; a WAL warns.
         let fs = FsView::from_files([
-            ("var/lib/rpm/rpmdb.sqlite", sqlite_db(&[package("bash", "5.1.8", "9.el9", None, "x86_64")], false)),
-            ("var/lib/rpm/Packages", bdb_db(&[package("bash", "4.2.46", "34.el7", None, "x86_64")], 4096, true)),
+            (
+                "var/lib/rpm/rpmdb.sqlite",
+                sqlite_db(&[package("bash", "5.1.8", "9.el9", None, "x86_64")], false),
+            ),
+            (
+                "var/lib/rpm/Packages",
+                bdb_db(
+                    &[package("bash", "4.2.46", "34.el7", None, "x86_64")],
+                    4096,
+                    true,
+                ),
+            ),
             ("var/lib/rpm/rpmdb.sqlite-wal", vec![1u8; 32]),
         ]);
         let out = run(&fs, None);
@@ -1502,7 +1774,11 @@ mod tests {
         ] {
             assert!(RpmCataloger.wants(p), "{p}");
         }
-        for p in ["var/lib/rpm/Name", "var/lib/rpm/rpmdb.sqlite-shm", "var/lib/rpm/__db.001"] {
+        for p in [
+            "var/lib/rpm/Name",
+            "var/lib/rpm/rpmdb.sqlite-shm",
+            "var/lib/rpm/__db.001",
+        ] {
             assert!(!RpmCataloger.wants(p), "{p}");
         }
     }

@@ -137,7 +137,7 @@ fn is_transient(e: &OciDistributionError) -> bool {
             .errors
             .iter()
             .any(|e| format!("{:?}", e.code).to_ascii_uppercase().contains("TOOMANYREQUESTS")),
-        OciDistributionError::RequestError(r) => r.is_timeout() || r.is_request() || r.is_body(),
+        OciDistributionError::RequestError(r) => r.is_timeout() || r.is_body() || r.is_decode(),
         OciDistributionError::IoError(_) => true,
         _ => false,
     }

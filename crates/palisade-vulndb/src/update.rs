@@ -1,0 +1,298 @@
+//! `palisade db update`: fetch advisory sources from their public upstream
+//! locations into `<db>/sources/`, resumably, then build from them.
+//!
+//! Each file is downloaded to `NAME.part` (resumed with an HTTP `Range`
+//! request guarded by `If-Range` on the server's ETag), checked (length
+//! against `Content-Length`, zip structure for OSV exports), and only then
+//! renamed over the previous copy — an interrupted or bad download never
+//! replaces good data.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Where the OSV project publishes its bulk exports.
+pub const OSV_BASE_URL: &str = "https://osv-vulnerabilities.storage.googleapis.com";
+/// The Debian security tracker's JSON export.
+pub const DEBIAN_TRACKER_URL: &str = "https://security-tracker.debian.org/tracker/data/json";
+/// Ecosystems fetched by default: every one Palisade catalogs.
+pub const DEFAULT_ECOSYSTEMS: &[&str] = &[
+    "Debian",
+    "Ubuntu",
+    "Alpine",
+    "AlmaLinux",
+    "Rocky Linux",
+    "PyPI",
+    "npm",
+    "Go",
+    "crates.io",
+    "Maven",
+    "RubyGems",
+    "NuGet",
+    "Packagist",
+];
+
+/// What to download.
+#[derive(Debug, Clone)]
+pub struct UpdateOptions {
+    pub osv_base_url: String,
+    pub debian_tracker_url: Option<String>,
+    pub ecosystems: Vec<String>,
+}
+
+/// Observes downloads (the CLI draws progress; libraries never print).
+pub trait DownloadProgress: Send + Sync {
+    fn start(&self, _name: &str, _total: Option<u64>, _resumed_from: u64) {}
+    fn advance(&self, _bytes: u64) {}
+    fn done(&self, _name: &str) {}
+}
+
+/// Why an update failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum UpdateError {
+    #[error("{url}: {message}")]
+    Http { url: String, message: String },
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("{url}: download is not a valid {what}: {message}")]
+    Verify {
+        url: String,
+        what: &'static str,
+        message: String,
+    },
+    #[error("no source could be downloaded: {0}")]
+    NothingFetched(String),
+}
+
+fn io_err(path: &Path) -> impl Fn(io::Error) -> UpdateError + '_ {
+    move |source| UpdateError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Percent-encode one URL path segment ("Rocky Linux" → "Rocky%20Linux").
+fn encode_segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Download every source; returns the directory to build from.
+pub fn download(db_dir: &Path, opts: &UpdateOptions, progress: &dyn DownloadProgress) -> Result<PathBuf, UpdateError> {
+    let sources = db_dir.join("sources");
+    fs::create_dir_all(&sources).map_err(io_err(&sources))?;
+    let client = reqwest::blocking::Client::builder()
+        .connect_timeout(Duration::from_secs(30))
+        .timeout(None)
+        .user_agent(concat!("palisade/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| UpdateError::Http {
+            url: String::new(),
+            message: e.to_string(),
+        })?;
+    let mut fetched = 0usize;
+    let mut failures = Vec::new();
+    let base = opts.osv_base_url.trim_end_matches('/');
+    for eco in &opts.ecosystems {
+        let url = format!("{base}/{}/all.zip", encode_segment(eco));
+        let dest = sources.join("osv").join(eco).join("all.zip");
+        match fetch(&client, &url, &dest, Kind::Zip, progress) {
+            Ok(()) => fetched += 1,
+            Err(e) => {
+                tracing::warn!(ecosystem = %eco, error = %e, "download failed; keeping any previous copy");
+                failures.push(e.to_string());
+            }
+        }
+    }
+    if let Some(url) = &opts.debian_tracker_url {
+        let dest = sources.join("debian").join("tracker.json");
+        match fetch(&client, url, &dest, Kind::Json, progress) {
+            Ok(()) => fetched += 1,
+            Err(e) => {
+                tracing::warn!(error = %e, "Debian tracker download failed; keeping any previous copy");
+                failures.push(e.to_string());
+            }
+        }
+    }
+    if fetched == 0 {
+        // Previous copies, if any, are still usable.
+        let has_previous = fs::read_dir(&sources).map(|mut d| d.next().is_some()).unwrap_or(false);
+        if !has_previous {
+            return Err(UpdateError::NothingFetched(failures.join("; ")));
+        }
+    }
+    Ok(sources)
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Zip,
+    Json,
+}
+
+fn fetch(
+    client: &reqwest::blocking::Client,
+    url: &str,
+    dest: &Path,
+    kind: Kind,
+    progress: &dyn DownloadProgress,
+) -> Result<(), UpdateError> {
+    let dir = dest.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(dir).map_err(io_err(dir))?;
+    let part = dest.with_extension("part");
+    let etag_file = dest.with_extension("part.etag");
+    let mut last_err = None;
+    for attempt in 0..4u32 {
+        if attempt > 0 {
+            std::thread::sleep(Duration::from_millis(500 << attempt));
+        }
+        match fetch_once(client, url, &part, &etag_file, progress) {
+            Ok(()) => {
+                verify(url, &part, kind)?;
+                fs::rename(&part, dest).map_err(io_err(dest))?;
+                let _ = fs::remove_file(&etag_file);
+                progress.done(url);
+                return Ok(());
+            }
+            Err((e, retry)) => {
+                if !retry {
+                    return Err(e);
+                }
+                tracing::warn!(%url, attempt = attempt + 1, error = %e, "download interrupted; resuming");
+                last_err = Some(e);
+            }
+        }
+    }
+    Err(last_err.unwrap_or_else(|| UpdateError::Http {
+        url: url.to_string(),
+        message: "failed".into(),
+    }))
+}
+
+/// One attempt; on error says whether retrying (resuming) may help.
+fn fetch_once(
+    client: &reqwest::blocking::Client,
+    url: &str,
+    part: &Path,
+    etag_file: &Path,
+    progress: &dyn DownloadProgress,
+) -> Result<(), (UpdateError, bool)> {
+    let have = fs::metadata(part).map(|m| m.len()).unwrap_or(0);
+    let etag = fs::read_to_string(etag_file).ok();
+    let mut req = client.get(url);
+    if have > 0 {
+        if let Some(tag) = &etag {
+            req = req.header("Range", format!("bytes={have}-")).header("If-Range", tag.trim());
+        }
+    }
+    let http = |message: String, retry: bool| {
+        (
+            UpdateError::Http {
+                url: url.to_string(),
+                message,
+            },
+            retry,
+        )
+    };
+    let mut resp = req.send().map_err(|e| http(e.to_string(), true))?;
+    let status = resp.status();
+    let (mut file, start) = match status.as_u16() {
+        206 => {
+            let f = OpenOptions::new().append(true).open(part).map_err(|e| (io_err(part)(e), false))?;
+            (f, have)
+        }
+        200 => {
+            let f = File::create(part).map_err(|e| (io_err(part)(e), false))?;
+            (f, 0)
+        }
+        416 => {
+            // Our partial file is not a prefix the server recognises: restart.
+            let _ = fs::remove_file(part);
+            let _ = fs::remove_file(etag_file);
+            return Err(http("range not satisfiable; restarting".into(), true));
+        }
+        s if s == 429 || s >= 500 => return Err(http(format!("HTTP {status}"), true)),
+        _ => return Err(http(format!("HTTP {status}"), false)),
+    };
+    if let Some(tag) = resp.headers().get("etag").and_then(|v| v.to_str().ok()) {
+        let _ = fs::write(etag_file, tag);
+    }
+    let remaining = resp.content_length();
+    progress.start(url, remaining.map(|r| r + start), start);
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut got = 0u64;
+    loop {
+        let n = match resp.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) => {
+                let _ = file.flush();
+                return Err(http(format!("connection lost after {} bytes: {e}", start + got), true));
+            }
+        };
+        file.write_all(buf.get(..n).unwrap_or(&[])).map_err(|e| (io_err(part)(e), false))?;
+        got += n as u64;
+        progress.advance(n as u64);
+    }
+    file.sync_all().map_err(|e| (io_err(part)(e), false))?;
+    if let Some(len) = remaining {
+        if got != len {
+            return Err(http(format!("got {got} of {len} bytes"), true));
+        }
+    }
+    Ok(())
+}
+
+fn verify(url: &str, part: &Path, kind: Kind) -> Result<(), UpdateError> {
+    let bad = |what: &'static str, message: String| {
+        let _ = fs::remove_file(part);
+        UpdateError::Verify {
+            url: url.to_string(),
+            what,
+            message,
+        }
+    };
+    match kind {
+        Kind::Zip => {
+            let f = File::open(part).map_err(io_err(part))?;
+            let zip = zip::ZipArchive::new(f).map_err(|e| bad("zip archive", e.to_string()))?;
+            if zip.is_empty() {
+                return Err(bad("zip archive", "no entries".into()));
+            }
+        }
+        Kind::Json => {
+            let mut f = File::open(part).map_err(io_err(part))?;
+            let mut head = [0u8; 1];
+            f.read_exact(&mut head).map_err(|e| bad("JSON document", e.to_string()))?;
+            if !matches!(head, [b'{'] | [b'[']) {
+                return Err(bad("JSON document", "does not start with { or [".into()));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segments_are_encoded() {
+        assert_eq!(encode_segment("Rocky Linux"), "Rocky%20Linux");
+        assert_eq!(encode_segment("crates.io"), "crates.io");
+        assert_eq!(encode_segment("Debian:11"), "Debian%3A11");
+    }
+}
