@@ -19,7 +19,11 @@ pub(crate) fn print_stdout(s: &str) -> anyhow::Result<()> {
 
 /// Write `report` in `format` to `path` (or stdout). Colours and width
 /// follow the terminal when writing to one.
-pub(crate) fn write_report(path: Option<&Path>, format: Format, report: &ScanReport) -> anyhow::Result<()> {
+pub(crate) fn write_report(
+    path: Option<&Path>,
+    format: Format,
+    report: &ScanReport,
+) -> anyhow::Result<()> {
     let tty = path.is_none() && io::stdout().is_terminal();
     let width = if tty {
         Some(
@@ -40,9 +44,12 @@ pub(crate) fn write_report(path: Option<&Path>, format: Format, report: &ScanRep
             // Write beside the target, then rename: a failed run never
             // leaves half a report where a previous one was.
             let tmp = p.with_extension("palisade-tmp");
-            let mut w = BufWriter::new(File::create(&tmp).with_context(|| format!("cannot write {}", p.display()))?);
+            let mut w = BufWriter::new(
+                File::create(&tmp).with_context(|| format!("cannot write {}", p.display()))?,
+            );
             palisade_report::write(format, report, &mut w, &opts)?;
-            w.flush().with_context(|| format!("writing {}", p.display()))?;
+            w.flush()
+                .with_context(|| format!("writing {}", p.display()))?;
             drop(w);
             std::fs::rename(&tmp, p).with_context(|| format!("cannot write {}", p.display()))?;
         }

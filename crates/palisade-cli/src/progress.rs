@@ -23,8 +23,10 @@ impl ProgressDisplay {
         };
         let bar = ProgressBar::with_draw_target(None, target);
         bar.set_style(
-            ProgressStyle::with_template("{spinner} {msg} {bytes}/{total_bytes} {bytes_per_sec} [{elapsed}]")
-                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            ProgressStyle::with_template(
+                "{spinner} {msg} {bytes}/{total_bytes} {bytes_per_sec} [{elapsed}]",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
         );
         bar.set_message("resolving image");
         bar.enable_steady_tick(Duration::from_millis(120));
@@ -46,8 +48,10 @@ impl Progress for ProgressDisplay {
         if let Some(t) = total {
             self.bar.set_length(t);
         }
-        self.total_layers.store(info.layers.len(), Ordering::Relaxed);
-        self.bar.set_message(format!("layers 0/{}", info.layers.len()));
+        self.total_layers
+            .store(info.layers.len(), Ordering::Relaxed);
+        self.bar
+            .set_message(format!("layers 0/{}", info.layers.len()));
     }
 
     fn bytes(&self, n: u64) {
@@ -96,7 +100,15 @@ impl palisade_vulndb::update::DownloadProgress for DownloadDisplay {
             self.bar.set_length(t);
         }
         self.bar.set_position(resumed_from);
-        self.bar.set_message(name.rsplit('/').take(2).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("/"));
+        self.bar.set_message(
+            name.rsplit('/')
+                .take(2)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect::<Vec<_>>()
+                .join("/"),
+        );
     }
     fn advance(&self, bytes: u64) {
         self.bar.inc(bytes);

@@ -48,7 +48,9 @@ impl FsView {
     }
 
     /// A view made of in-memory files; for tests and fuzzing.
-    pub fn from_files<P: AsRef<str>, D: AsRef<[u8]>>(files: impl IntoIterator<Item = (P, D)>) -> FsView {
+    pub fn from_files<P: AsRef<str>, D: AsRef<[u8]>>(
+        files: impl IntoIterator<Item = (P, D)>,
+    ) -> FsView {
         let mut fs = FsView::new();
         for (p, d) in files {
             if let Some(p) = normalize_path(p.as_ref()) {
@@ -262,8 +264,14 @@ mod tests {
 
     #[test]
     fn normalize() {
-        assert_eq!(normalize_path("./etc/os-release").as_deref(), Some("etc/os-release"));
-        assert_eq!(normalize_path("/usr//lib/./x").as_deref(), Some("usr/lib/x"));
+        assert_eq!(
+            normalize_path("./etc/os-release").as_deref(),
+            Some("etc/os-release")
+        );
+        assert_eq!(
+            normalize_path("/usr//lib/./x").as_deref(),
+            Some("usr/lib/x")
+        );
         assert_eq!(normalize_path("a/b/../c").as_deref(), Some("a/c"));
         assert_eq!(normalize_path("../etc/passwd"), None);
         assert_eq!(normalize_path("a/../../etc"), None);
@@ -274,8 +282,15 @@ mod tests {
     #[test]
     fn symlinks_resolve_inside_root() {
         let mut fs = FsView::from_files([("usr/lib/os-release", "ID=debian\n")]);
-        fs.insert_symlink("etc/os-release".into(), "../usr/lib/os-release".into(), None);
-        assert_eq!(fs.read("etc/os-release").map(|f| f.data), Some(&b"ID=debian\n"[..]));
+        fs.insert_symlink(
+            "etc/os-release".into(),
+            "../usr/lib/os-release".into(),
+            None,
+        );
+        assert_eq!(
+            fs.read("etc/os-release").map(|f| f.data),
+            Some(&b"ID=debian\n"[..])
+        );
         // An absolute target is relative to the image root, and `..` stops at it.
         fs.insert_symlink("evil".into(), "/../../../usr/lib/os-release".into(), None);
         assert_eq!(fs.read("evil").map(|f| f.path), Some("usr/lib/os-release"));

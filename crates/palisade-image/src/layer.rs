@@ -40,7 +40,9 @@ pub enum LayerError {
         expected: Digest,
         actual: Digest,
     },
-    #[error("layer {layer}: unsupported compression ({what}); OCI layers are tar, tar+gzip or tar+zstd")]
+    #[error(
+        "layer {layer}: unsupported compression ({what}); OCI layers are tar, tar+gzip or tar+zstd"
+    )]
     UnsupportedCompression { layer: String, what: &'static str },
 }
 
@@ -74,7 +76,9 @@ impl Budget {
 
     fn take(&self, n: u64) -> bool {
         self.0
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |left| left.checked_sub(n))
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |left| {
+                left.checked_sub(n)
+            })
             .is_ok()
     }
 }
@@ -118,7 +122,9 @@ impl LayerContents {
 /// Fixed-key hashing for the shadow set: deterministic across threads, so
 /// the set built while reading one layer can be probed while merging.
 fn path_hash(path: &str) -> u64 {
-    let mut h = std::hash::BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().build_hasher();
+    let mut h =
+        std::hash::BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default()
+            .build_hasher();
     h.write(path.as_bytes());
     h.finish()
 }
@@ -163,7 +169,7 @@ impl<R> HashingReader<R> {
 }
 
 enum Decoder<R: Read> {
-    Gzip(flate2::bufread::MultiGzDecoder<BufReader<R>>),
+    Gzip(Box<flate2::bufread::MultiGzDecoder<BufReader<R>>>),
     Zstd(zstd::stream::read::Decoder<'static, BufReader<R>>),
     Plain(BufReader<R>),
 }
@@ -181,7 +187,7 @@ impl<R: Read> Read for Decoder<R> {
 impl<R: Read> Decoder<R> {
     fn into_inner(self) -> R {
         match self {
-            Decoder::Gzip(d) => d.into_inner().into_inner(),
+            Decoder::Gzip(d) => (*d).into_inner().into_inner(),
             Decoder::Zstd(d) => d.finish().into_inner(),
             Decoder::Plain(d) => d.into_inner(),
         }
@@ -212,7 +218,10 @@ pub struct LayerReadOptions<'a> {
 }
 
 /// Read one layer blob (compressed or not) as a stream.
-pub fn read_layer<R: Read>(raw: R, opts: &LayerReadOptions<'_>) -> Result<LayerContents, LayerError> {
+pub fn read_layer<R: Read>(
+    raw: R,
+    opts: &LayerReadOptions<'_>,
+) -> Result<LayerContents, LayerError> {
     let label = opts.label.clone();
     let hasher = match opts.expected.map(Digest::algorithm) {
         Some(DigestAlgorithm::Sha512) => Hashers::Sha512(Sha512::new()),
@@ -247,11 +256,15 @@ pub fn read_layer<R: Read>(raw: R, opts: &LayerReadOptions<'_>) -> Result<LayerC
         _ => Compression::None,
     };
     let decoder = match compression {
-        Compression::Gzip => Decoder::Gzip(flate2::bufread::MultiGzDecoder::new(buffered)),
+        Compression::Gzip => {
+            Decoder::Gzip(Box::new(flate2::bufread::MultiGzDecoder::new(buffered)))
+        }
         Compression::Zstd => Decoder::Zstd(
-            zstd::stream::read::Decoder::with_buffer(buffered).map_err(|e| LayerError::Corrupt {
-                layer: label.clone(),
-                source: e,
+            zstd::stream::read::Decoder::with_buffer(buffered).map_err(|e| {
+                LayerError::Corrupt {
+                    layer: label.clone(),
+                    source: e,
+                }
             })?,
         ),
         Compression::None => Decoder::Plain(buffered),
@@ -271,7 +284,9 @@ pub fn read_layer<R: Read>(raw: R, opts: &LayerReadOptions<'_>) -> Result<LayerC
     if tar.unterminated() {
         contents.warnings.push(ScanWarning {
             location: label.clone(),
-            message: "tar stream ends without padding or end-of-archive blocks (all data was present)".into(),
+            message:
+                "tar stream ends without padding or end-of-archive blocks (all data was present)"
+                    .into(),
         });
     }
     // Whatever the decoder left unread (gzip trailer, padding) still counts
@@ -297,8 +312,13 @@ pub fn read_layer<R: Read>(raw: R, opts: &LayerReadOptions<'_>) -> Result<LayerC
 
 fn tar_error(layer: String, e: TarError, compression: Compression) -> LayerError {
     match e {
-        TarError::Io(io) if compression != Compression::None => LayerError::Corrupt { layer, source: io },
-        other => LayerError::Tar { layer, source: other },
+        TarError::Io(io) if compression != Compression::None => {
+            LayerError::Corrupt { layer, source: io }
+        }
+        other => LayerError::Tar {
+            layer,
+            source: other,
+        },
     }
 }
 
@@ -319,7 +339,11 @@ fn walk<R: Read>(
         out.entries += 1;
         let Some(path) = normalize_path(&entry.path) else {
             if entry.path.split('/').any(|c| c == "..") {
-                warn(out, &entry.path, "entry path climbs above the image root; skipped".into());
+                warn(
+                    out,
+                    &entry.path,
+                    "entry path climbs above the image root; skipped".into(),
+                );
             }
             continue;
         };
@@ -415,7 +439,11 @@ fn walk<R: Read>(
             EntryKind::Dir => shadow(out, path),
             EntryKind::Sparse => {
                 if (opts.wants)(&path) {
-                    warn(out, &path, "sparse file not supported for package databases; skipped".into());
+                    warn(
+                        out,
+                        &path,
+                        "sparse file not supported for package databases; skipped".into(),
+                    );
                 }
                 shadow(out, path);
             }
@@ -452,7 +480,11 @@ pub fn apply_layer(view: &mut FsView, layer: LayerContents) -> Vec<ScanWarning> 
             None => warnings.push(ScanWarning {
                 location: format!(
                     "{}:{}",
-                    layer.digest.as_ref().map(ToString::to_string).unwrap_or_default(),
+                    layer
+                        .digest
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_default(),
                     path
                 ),
                 message: format!("hard link to {target}, which no lower layer holds; skipped"),

@@ -24,7 +24,9 @@ pub use limits::Limits;
 pub use tar::TarError;
 pub mod source;
 
-pub use source::{ImageInfo, ImageRef, LayerRef, LayerSource, Platform, RegistryOptions, SourceError};
+pub use source::{
+    ImageInfo, ImageRef, LayerRef, LayerSource, Platform, RegistryOptions, SourceError,
+};
 pub mod scan;
 
 pub use scan::{inventory, Inventory, NoProgress, Progress, ScanError, ScanOptions};

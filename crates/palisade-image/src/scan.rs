@@ -12,8 +12,8 @@ use crate::fs::FsView;
 use crate::layer::{apply_layer, read_layer, Budget, LayerContents, LayerError, LayerReadOptions};
 use crate::limits::Limits;
 use crate::source::{
-    read_dir_source, DockerArchiveSource, ImageInfo, ImageRef, LayerSource, OciLayoutSource, Platform,
-    RegistryOptions, RegistrySource, SourceError,
+    read_dir_source, DockerArchiveSource, ImageInfo, ImageRef, LayerSource, OciLayoutSource,
+    Platform, RegistryOptions, RegistrySource, SourceError,
 };
 
 /// How to scan.
@@ -77,7 +77,11 @@ fn wants_fn(catalogers: &[Box<dyn Cataloger>]) -> impl Fn(&str) -> bool + Sync +
 }
 
 /// Scan one image.
-pub fn inventory(image: &ImageRef, opts: &ScanOptions, progress: &dyn Progress) -> Result<Inventory, ScanError> {
+pub fn inventory(
+    image: &ImageRef,
+    opts: &ScanOptions,
+    progress: &dyn Progress,
+) -> Result<Inventory, ScanError> {
     let catalogers = catalog::default_catalogers();
     let wants = wants_fn(&catalogers);
     let (view, warnings, info) = match image {
@@ -101,7 +105,8 @@ pub fn inventory(image: &ImageRef, opts: &ScanOptions, progress: &dyn Progress) 
             read_layers(&src, &wants, opts, progress)?
         }
         ImageRef::Registry(reference) => {
-            let src = RegistrySource::open(reference, &opts.registry, &opts.platform, &opts.limits)?;
+            let src =
+                RegistrySource::open(reference, &opts.registry, &opts.platform, &opts.limits)?;
             read_layers(&src, &wants, opts, progress)?
         }
     };
@@ -116,7 +121,10 @@ pub fn catalog_view(
     catalogers: &[Box<dyn Cataloger>],
 ) -> Inventory {
     let os = catalog::detect_os(view);
-    let ctx = CatalogContext { fs: view, os: os.as_ref() };
+    let ctx = CatalogContext {
+        fs: view,
+        os: os.as_ref(),
+    };
     let mut out = CatalogOutput::default();
     for c in catalogers {
         let _span = tracing::debug_span!("catalog", cataloger = c.name()).entered();
@@ -125,12 +133,18 @@ pub fn catalog_view(
     warnings.extend(out.warnings);
     let mut packages = out.packages;
     packages.sort_by(|a, b| {
-        (a.ecosystem.as_str(), a.name.as_str(), a.version.as_str(), a.path.as_str()).cmp(&(
-            b.ecosystem.as_str(),
-            b.name.as_str(),
-            b.version.as_str(),
-            b.path.as_str(),
-        ))
+        (
+            a.ecosystem.as_str(),
+            a.name.as_str(),
+            a.version.as_str(),
+            a.path.as_str(),
+        )
+            .cmp(&(
+                b.ecosystem.as_str(),
+                b.name.as_str(),
+                b.version.as_str(),
+                b.path.as_str(),
+            ))
     });
     Inventory {
         artifact: Artifact {
@@ -162,7 +176,8 @@ pub fn read_layers(
     }
     .min(n.max(1));
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Result<LayerContents, ScanError>>>> = Mutex::new((0..n).map(|_| None).collect());
+    let results: Mutex<Vec<Option<Result<LayerContents, ScanError>>>> =
+        Mutex::new((0..n).map(|_| None).collect());
     // Progress is reported through a shared callback on the raw byte counter.
     let progress_ref: &dyn Progress = progress;
     std::thread::scope(|scope| {
@@ -204,7 +219,9 @@ fn read_one(
     let layer = src.info().layers.get(i).cloned();
     let digest = layer.as_ref().and_then(|l| l.digest.clone());
     let verify = layer.as_ref().is_some_and(|l| l.verify);
-    let label = digest.as_ref().map_or_else(|| format!("#{i}"), ToString::to_string);
+    let label = digest
+        .as_ref()
+        .map_or_else(|| format!("#{i}"), ToString::to_string);
     let _span = tracing::debug_span!("layer", index = i, digest = %label).entered();
     let attempts = if src.reopenable() { 3 } else { 1 };
     let mut last = None;
@@ -233,12 +250,12 @@ fn read_one(
             Err(e) => return Err(e.into()),
         }
     }
-    Err(last
-        .map(ScanError::from)
-        .unwrap_or_else(|| ScanError::Source(SourceError::Invalid {
+    Err(last.map(ScanError::from).unwrap_or_else(|| {
+        ScanError::Source(SourceError::Invalid {
             input: label,
             message: "layer could not be read".into(),
-        })))
+        })
+    }))
 }
 
 /// Reports raw bytes to a borrowed [`Progress`] in chunks of about 1 MiB.

@@ -161,7 +161,11 @@ impl<R: Read> TarReader<R> {
     }
 
     /// A reader that skips entry data by seeking (for archives on disk).
-    pub(crate) fn with_seek(inner: R, limits: Limits, seek: fn(&mut R, u64) -> io::Result<()>) -> Self {
+    pub(crate) fn with_seek(
+        inner: R,
+        limits: Limits,
+        seek: fn(&mut R, u64) -> io::Result<()>,
+    ) -> Self {
         let mut r = TarReader::new(inner, limits);
         r.seek = Some(seek);
         r
@@ -311,7 +315,8 @@ impl<R: Read> TarReader<R> {
             let typeflag = block.get(156).copied().unwrap_or(0);
             match typeflag {
                 b'L' | b'K' => {
-                    let data = self.read_meta(size, self.limits.max_path_len as u64, "GNU long name")?;
+                    let data =
+                        self.read_meta(size, self.limits.max_path_len as u64, "GNU long name")?;
                     let s = String::from_utf8_lossy(cstr(&data)).into_owned();
                     if typeflag == b'L' {
                         ov.path = Some(s);
@@ -352,10 +357,9 @@ impl<R: Read> TarReader<R> {
             if let Some(p) = ov.path.take() {
                 path = p;
             }
-            let link = ov
-                .link
-                .take()
-                .unwrap_or_else(|| String::from_utf8_lossy(cstr(field(&block, 157, 100))).into_owned());
+            let link = ov.link.take().unwrap_or_else(|| {
+                String::from_utf8_lossy(cstr(field(&block, 157, 100))).into_owned()
+            });
             let size = ov.size.take().unwrap_or(size);
             if path.len() > self.limits.max_path_len {
                 return Err(TarError::TooLong {
@@ -393,7 +397,12 @@ impl<R: Read> TarReader<R> {
         }
     }
 
-    fn read_meta(&mut self, size: u64, limit: u64, what: &'static str) -> Result<Vec<u8>, TarError> {
+    fn read_meta(
+        &mut self,
+        size: u64,
+        limit: u64,
+        what: &'static str,
+    ) -> Result<Vec<u8>, TarError> {
         if size > limit {
             return Err(TarError::TooLong {
                 what,
@@ -503,7 +512,17 @@ mod tests {
         b[157..157 + link.len()].copy_from_slice(link.as_bytes());
         b[257..263].copy_from_slice(b"ustar\0");
         b[263..265].copy_from_slice(b"00");
-        let sum: u64 = b.iter().enumerate().map(|(i, &x)| if (148..156).contains(&i) { 32 } else { u64::from(x) }).sum();
+        let sum: u64 = b
+            .iter()
+            .enumerate()
+            .map(|(i, &x)| {
+                if (148..156).contains(&i) {
+                    32
+                } else {
+                    u64::from(x)
+                }
+            })
+            .sum();
         let c = format!("{sum:06o}\0 ");
         b[148..156].copy_from_slice(c.as_bytes());
         b
@@ -533,7 +552,10 @@ mod tests {
         let e = r.next_entry().unwrap().unwrap();
         assert_eq!(e.path, "etc/os-release");
         assert_eq!(r.read_data().unwrap(), b"ID=debian\n");
-        assert_eq!(r.next_entry().unwrap().unwrap().kind, EntryKind::Symlink("os-release".into()));
+        assert_eq!(
+            r.next_entry().unwrap().unwrap().kind,
+            EntryKind::Symlink("os-release".into())
+        );
         assert_eq!(
             r.next_entry().unwrap().unwrap().kind,
             EntryKind::HardLink("etc/os-release".into())
@@ -559,10 +581,17 @@ mod tests {
         let mut a = archive(&[("././@LongLink", b'L', long.as_bytes(), "")]);
         a.truncate(a.len() - 1024);
         let pax = b"30 path=pax/override/name.txt\n";
-        a.extend(archive(&[("x", b'0', b"1", ""), ("PaxHeader", b'x', pax, ""), ("short", b'0', b"2", "")]));
+        a.extend(archive(&[
+            ("x", b'0', b"1", ""),
+            ("PaxHeader", b'x', pax, ""),
+            ("short", b'0', b"2", ""),
+        ]));
         let mut r = TarReader::new(&a[..], Limits::default());
         assert_eq!(r.next_entry().unwrap().unwrap().path, long);
-        assert_eq!(r.next_entry().unwrap().unwrap().path, "pax/override/name.txt");
+        assert_eq!(
+            r.next_entry().unwrap().unwrap().path,
+            "pax/override/name.txt"
+        );
     }
 
     #[test]
@@ -594,7 +623,10 @@ mod tests {
         let mut bad = archive(&[("a", b'0', b"x", "")]);
         bad[10] = b'!';
         let mut r = TarReader::new(&bad[..], Limits::default());
-        assert!(matches!(r.next_entry(), Err(TarError::CorruptHeader { .. })));
+        assert!(matches!(
+            r.next_entry(),
+            Err(TarError::CorruptHeader { .. })
+        ));
 
         let mut r = TarReader::new(&a[..300], Limits::default());
         assert!(matches!(r.next_entry(), Err(TarError::Truncated { .. })));
@@ -622,7 +654,10 @@ mod tests {
         };
         let mut r = TarReader::new(&a[..], limits);
         r.next_entry().unwrap();
-        assert!(matches!(r.next_entry(), Err(TarError::TooManyEntries { .. })));
+        assert!(matches!(
+            r.next_entry(),
+            Err(TarError::TooManyEntries { .. })
+        ));
     }
 
     #[test]

@@ -1,17 +1,28 @@
 //! Behaviour tests: every image source, read end to end, gives exactly the
 //! packages each fixture holds.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use palisade_image::{inventory, ImageRef, Inventory, Limits, NoProgress, Platform, ScanError, ScanOptions};
+use palisade_image::{
+    inventory, ImageRef, Inventory, Limits, NoProgress, Platform, ScanError, ScanOptions,
+};
 use palisade_testkit::fixtures::{self, Attack, ExpectedPackage, Fixture};
 use palisade_testkit::{Compression, ManifestFormat};
 
 fn scan(reference: &str, opts: &ScanOptions) -> Result<Inventory, ScanError> {
-    inventory(&ImageRef::parse(reference).expect("reference parses"), opts, &NoProgress)
+    inventory(
+        &ImageRef::parse(reference).expect("reference parses"),
+        opts,
+        &NoProgress,
+    )
 }
 
 type Row = (String, String, Option<(String, String)>);
@@ -23,7 +34,9 @@ fn rows(inv: &Inventory) -> BTreeSet<Row> {
             (
                 p.name.to_string(),
                 p.version.to_string(),
-                p.source.as_ref().map(|s| (s.name.clone(), s.version.clone())),
+                p.source
+                    .as_ref()
+                    .map(|s| (s.name.clone(), s.version.clone())),
             )
         })
         .collect()
@@ -43,18 +56,34 @@ fn expected(pkgs: &[ExpectedPackage]) -> BTreeSet<Row> {
 
 fn assert_fixture(inv: &Inventory, f: &Fixture) {
     assert_eq!(rows(inv), expected(&f.packages), "fixture {}", f.name);
-    assert_eq!(inv.packages.len(), f.packages.len(), "no duplicates in {}", f.name);
-    match &f.os {
-        Some(os) => {
-            let got = inv.artifact.os.as_ref().unwrap_or_else(|| panic!("{}: no OS detected", f.name));
-            assert_eq!(got.family, os.id, "{}", f.name);
-            assert_eq!(got.version, os.version_id, "{}", f.name);
-        }
-        None => {}
+    assert_eq!(
+        inv.packages.len(),
+        f.packages.len(),
+        "no duplicates in {}",
+        f.name
+    );
+    if let Some(os) = &f.os {
+        let got = inv
+            .artifact
+            .os
+            .as_ref()
+            .unwrap_or_else(|| panic!("{}: no OS detected", f.name));
+        assert_eq!(got.family, os.id, "{}", f.name);
+        assert_eq!(got.version, os.version_id, "{}", f.name);
     }
     for p in &inv.packages {
-        assert!(p.layer.is_some(), "{}: package {} has a layer", f.name, p.name);
-        assert!(!p.path.starts_with('/'), "{}: path {} is relative", f.name, p.path);
+        assert!(
+            p.layer.is_some(),
+            "{}: package {} has a layer",
+            f.name,
+            p.name
+        );
+        assert!(
+            !p.path.starts_with('/'),
+            "{}: path {} is relative",
+            f.name,
+            p.path
+        );
         assert!(p.purl.starts_with("pkg:"), "{}: purl {}", f.name, p.purl);
     }
 }
@@ -69,10 +98,16 @@ fn oci_layouts_of_every_fixture() {
             let f = f.clone().with_format(format);
             let dir = tempfile::tempdir().unwrap();
             let built = f.write_oci_layout(dir.path(), "t").unwrap();
-            let inv = scan(&format!("oci:{}:t", dir.path().display()), &ScanOptions::default())
-                .unwrap_or_else(|e| panic!("{} ({format:?}): {e}", f.name));
+            let inv = scan(
+                &format!("oci:{}:t", dir.path().display()),
+                &ScanOptions::default(),
+            )
+            .unwrap_or_else(|e| panic!("{} ({format:?}): {e}", f.name));
             assert_fixture(&inv, &f);
-            assert_eq!(inv.artifact.digest.as_ref().map(ToString::to_string), Some(built.manifest_digest().to_string()));
+            assert_eq!(
+                inv.artifact.digest.as_ref().map(ToString::to_string),
+                Some(built.manifest_digest().to_string())
+            );
             assert_eq!(inv.artifact.layers.len(), built.layer_digests().len());
         }
     }
@@ -83,12 +118,19 @@ fn package_layer_is_the_layer_that_last_wrote_the_database() {
     let f = fixtures::debian_bookworm();
     let dir = tempfile::tempdir().unwrap();
     let built = f.write_oci_layout(dir.path(), "t").unwrap();
-    let inv = scan(&format!("oci:{}:t", dir.path().display()), &ScanOptions::default()).unwrap();
+    let inv = scan(
+        &format!("oci:{}:t", dir.path().display()),
+        &ScanOptions::default(),
+    )
+    .unwrap();
     // Layer 2 rewrote var/lib/dpkg/status: every dpkg package comes from it.
     let second = built.layer_digests()[1].to_string();
     for p in &inv.packages {
         assert_eq!(p.path, "var/lib/dpkg/status");
-        assert_eq!(p.layer.as_ref().map(ToString::to_string).as_deref(), Some(second.as_str()));
+        assert_eq!(
+            p.layer.as_ref().map(ToString::to_string).as_deref(),
+            Some(second.as_str())
+        );
     }
 }
 
@@ -98,7 +140,11 @@ fn zstd_and_uncompressed_layers() {
         let f = fixtures::alpine_3_19().with_compression(c);
         let dir = tempfile::tempdir().unwrap();
         f.write_oci_layout(dir.path(), "t").unwrap();
-        let inv = scan(&format!("oci:{}:t", dir.path().display()), &ScanOptions::default()).unwrap();
+        let inv = scan(
+            &format!("oci:{}:t", dir.path().display()),
+            &ScanOptions::default(),
+        )
+        .unwrap();
         assert_fixture(&inv, &f);
     }
 }
@@ -122,8 +168,13 @@ fn multi_arch_index_selects_the_platform() {
             platform: "linux/s390x".parse().unwrap(),
             ..ScanOptions::default()
         };
-        let err = scan(&format!("oci:{}:multi", dir.path().display()), &opts).unwrap_err().to_string();
-        assert!(err.contains("linux/s390x") && err.contains("linux/amd64"), "{err}");
+        let err = scan(&format!("oci:{}:multi", dir.path().display()), &opts)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("linux/s390x") && err.contains("linux/amd64"),
+            "{err}"
+        );
     }
 }
 
@@ -145,8 +196,11 @@ fn docker_archives_legacy_and_current() {
                 },
             )
             .unwrap();
-            let inv = scan(&format!("docker-archive:{}", path.display()), &ScanOptions::default())
-                .unwrap_or_else(|e| panic!("{layout:?} compressed={compressed_layers}: {e}"));
+            let inv = scan(
+                &format!("docker-archive:{}", path.display()),
+                &ScanOptions::default(),
+            )
+            .unwrap_or_else(|e| panic!("{layout:?} compressed={compressed_layers}: {e}"));
             assert_fixture(&inv, &f);
         }
     }
@@ -158,12 +212,21 @@ fn hostile_layers_never_escape_or_panic() {
         let f = fixtures::hostile(attack);
         let dir = tempfile::tempdir().unwrap();
         f.write_oci_layout(dir.path(), "t").unwrap();
-        let r = scan(&format!("oci:{}:t", dir.path().display()), &ScanOptions::default());
+        let r = scan(
+            &format!("oci:{}:t", dir.path().display()),
+            &ScanOptions::default(),
+        );
         match r {
             Ok(inv) => {
-                assert!(!attack.breaks_layer(), "{attack:?} should have been refused");
+                assert!(
+                    !attack.breaks_layer(),
+                    "{attack:?} should have been refused"
+                );
                 assert_fixture(&inv, &f);
-                if matches!(attack, Attack::ParentTraversal | Attack::DeviceNodes | Attack::HardlinkEscape) {
+                if matches!(
+                    attack,
+                    Attack::ParentTraversal | Attack::DeviceNodes | Attack::HardlinkEscape
+                ) {
                     assert!(!inv.warnings.is_empty(), "{attack:?} leaves a warning");
                 }
             }
@@ -192,7 +255,11 @@ fn corrupt_blob_fails_the_digest_check() {
     let n = bytes.len();
     bytes[n - 6] ^= 0xff;
     std::fs::write(&path, bytes).unwrap();
-    let err = scan(&format!("oci:{}:t", dir.path().display()), &ScanOptions::default()).unwrap_err();
+    let err = scan(
+        &format!("oci:{}:t", dir.path().display()),
+        &ScanOptions::default(),
+    )
+    .unwrap_err();
     let msg = err.to_string();
     assert!(msg.contains(&layer.to_string()), "{msg}");
 }
@@ -212,7 +279,11 @@ fn memory_limits_are_enforced() {
     };
     let inv = scan(&format!("oci:{}:t", dir.path().display()), &opts).unwrap();
     assert!(inv.packages.is_empty());
-    assert!(inv.warnings.iter().any(|w| w.message.contains("limit")), "{:?}", inv.warnings);
+    assert!(
+        inv.warnings.iter().any(|w| w.message.contains("limit")),
+        "{:?}",
+        inv.warnings
+    );
     // A decompression cap: the layer is refused as a bomb.
     let opts = ScanOptions {
         limits: Limits {
@@ -266,7 +337,10 @@ fn dir_source_reads_an_unpacked_rootfs() {
     // A symlink escaping the root must not be followed out of it.
     std::os::unix::fs::symlink("/etc/shadow", r.join("etc/shadow-link")).unwrap();
     let inv = scan(&format!("dir:{}", r.display()), &ScanOptions::default()).unwrap();
-    assert_eq!(inv.artifact.os.as_ref().map(|o| o.version.as_str()), Some("12"));
+    assert_eq!(
+        inv.artifact.os.as_ref().map(|o| o.version.as_str()),
+        Some("12")
+    );
     assert_eq!(inv.packages.len(), 1);
     assert_eq!(inv.packages[0].name.as_str(), "libssl3");
     assert!(inv.packages[0].layer.is_none());
@@ -293,10 +367,18 @@ fn dpkg_inventory_matches_dpkg_query_on_this_machine() {
         .collect();
     let root = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(root.path().join("var/lib/dpkg")).unwrap();
-    std::fs::copy("/var/lib/dpkg/status", root.path().join("var/lib/dpkg/status")).unwrap();
+    std::fs::copy(
+        "/var/lib/dpkg/status",
+        root.path().join("var/lib/dpkg/status"),
+    )
+    .unwrap();
     std::fs::create_dir_all(root.path().join("etc")).unwrap();
     std::fs::copy("/etc/os-release", root.path().join("etc/os-release")).unwrap();
-    let inv = scan(&format!("dir:{}", root.path().display()), &ScanOptions::default()).unwrap();
+    let inv = scan(
+        &format!("dir:{}", root.path().display()),
+        &ScanOptions::default(),
+    )
+    .unwrap();
     let got: BTreeSet<(String, String)> = inv
         .packages
         .iter()

@@ -2,11 +2,18 @@
 //! started on a free loopback port by the test kit: plain HTTP, basic auth,
 //! self-signed TLS, and TLS with auth.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::collections::BTreeSet;
 
-use palisade_image::{inventory, ImageRef, Inventory, NoProgress, RegistryOptions, ScanError, ScanOptions};
+use palisade_image::{
+    inventory, ImageRef, Inventory, NoProgress, RegistryOptions, ScanError, ScanOptions,
+};
 use palisade_testkit::fixtures;
 use palisade_testkit::{ManifestFormat, RegistryOptions as Reg, TestRegistry};
 
@@ -19,11 +26,17 @@ fn scan(reference: &str, registry: RegistryOptions) -> Result<Inventory, ScanErr
 }
 
 fn names(inv: &Inventory) -> BTreeSet<(String, String)> {
-    inv.packages.iter().map(|p| (p.name.to_string(), p.version.to_string())).collect()
+    inv.packages
+        .iter()
+        .map(|p| (p.name.to_string(), p.version.to_string()))
+        .collect()
 }
 
 fn want(f: &palisade_testkit::Fixture) -> BTreeSet<(String, String)> {
-    f.packages.iter().map(|p| (p.name.to_string(), p.version.to_string())).collect()
+    f.packages
+        .iter()
+        .map(|p| (p.name.to_string(), p.version.to_string()))
+        .collect()
 }
 
 #[test]
@@ -33,7 +46,9 @@ fn plain_http_registry_needs_insecure() {
     let built = f.build().unwrap();
     reg.push_image(&built, "app/debian:12").unwrap();
     let r = format!("{}/app/debian:12", reg.host_port());
-    let err = scan(&r, RegistryOptions::default()).unwrap_err().to_string();
+    let err = scan(&r, RegistryOptions::default())
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("--insecure") || err.contains("http"), "{err}");
     let inv = scan(
         &r,
@@ -44,7 +59,10 @@ fn plain_http_registry_needs_insecure() {
     )
     .unwrap();
     assert_eq!(names(&inv), want(&f));
-    assert_eq!(inv.artifact.digest.as_ref().map(ToString::to_string), Some(built.manifest_digest().to_string()));
+    assert_eq!(
+        inv.artifact.digest.as_ref().map(ToString::to_string),
+        Some(built.manifest_digest().to_string())
+    );
     // By digest too.
     let by_digest = format!("{}/app/debian@{}", reg.host_port(), built.manifest_digest());
     let inv = scan(
@@ -62,14 +80,19 @@ fn plain_http_registry_needs_insecure() {
 fn docker_v2_manifests_and_manifest_lists() {
     let reg = TestRegistry::start(Reg::plain()).unwrap();
     let f = fixtures::alpine_3_19().with_format(ManifestFormat::Docker);
-    reg.push_image(&f.build().unwrap(), "alpine:docker").unwrap();
+    reg.push_image(&f.build().unwrap(), "alpine:docker")
+        .unwrap();
     let m = fixtures::multi_arch_alpine(ManifestFormat::Docker);
     reg.push_index(&m.build().unwrap(), "multi:list").unwrap();
     let insecure = RegistryOptions {
         insecure: true,
         ..RegistryOptions::default()
     };
-    let inv = scan(&format!("{}/alpine:docker", reg.host_port()), insecure.clone()).unwrap();
+    let inv = scan(
+        &format!("{}/alpine:docker", reg.host_port()),
+        insecure.clone(),
+    )
+    .unwrap();
     assert_eq!(names(&inv), want(&f));
     for (platform, pkgs) in &m.platforms {
         let opts = ScanOptions {
@@ -83,9 +106,15 @@ fn docker_v2_manifests_and_manifest_lists() {
             &NoProgress,
         )
         .unwrap();
-        let w: BTreeSet<(String, String)> = pkgs.iter().map(|p| (p.name.to_string(), p.version.to_string())).collect();
+        let w: BTreeSet<(String, String)> = pkgs
+            .iter()
+            .map(|p| (p.name.to_string(), p.version.to_string()))
+            .collect();
         assert_eq!(names(&inv), w, "{platform}");
-        assert_eq!(inv.artifact.platform.as_deref(), Some(platform.to_string().as_str()));
+        assert_eq!(
+            inv.artifact.platform.as_deref(),
+            Some(platform.to_string().as_str())
+        );
     }
 }
 
@@ -93,7 +122,8 @@ fn docker_v2_manifests_and_manifest_lists() {
 fn basic_auth_from_flags_and_docker_config() {
     let reg = TestRegistry::start(Reg::basic_auth()).unwrap();
     let f = fixtures::alpine_3_19();
-    reg.push_image(&f.build().unwrap(), "private/alpine:3.19").unwrap();
+    reg.push_image(&f.build().unwrap(), "private/alpine:3.19")
+        .unwrap();
     let r = format!("{}/private/alpine:3.19", reg.host_port());
     let creds = reg.credentials().unwrap().clone();
     let empty_cfg = tempfile::tempdir().unwrap();
@@ -120,8 +150,16 @@ fn basic_auth_from_flags_and_docker_config() {
     // ~/.docker/config.json style `auths`.
     use base64::Engine as _;
     let cfg = empty_cfg.path().join("config.json");
-    let auth = base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", creds.username, creds.password));
-    std::fs::write(&cfg, format!(r#"{{"auths":{{"{}":{{"auth":"{auth}"}}}}}}"#, reg.host_port())).unwrap();
+    let auth = base64::engine::general_purpose::STANDARD
+        .encode(format!("{}:{}", creds.username, creds.password));
+    std::fs::write(
+        &cfg,
+        format!(
+            r#"{{"auths":{{"{}":{{"auth":"{auth}"}}}}}}"#,
+            reg.host_port()
+        ),
+    )
+    .unwrap();
     let from_cfg = RegistryOptions {
         docker_config: Some(cfg),
         ..no_creds
@@ -133,7 +171,8 @@ fn basic_auth_from_flags_and_docker_config() {
 fn tls_with_ca_file_or_insecure() {
     let reg = TestRegistry::start(Reg::tls_auth()).unwrap();
     let f = fixtures::distroless_debian12();
-    reg.push_image(&f.build().unwrap(), "distroless/base:12").unwrap();
+    reg.push_image(&f.build().unwrap(), "distroless/base:12")
+        .unwrap();
     let r = format!("{}/distroless/base:12", reg.host_port());
     let creds = reg.credentials().unwrap().clone();
     let base = RegistryOptions {
@@ -142,7 +181,10 @@ fn tls_with_ca_file_or_insecure() {
         ..RegistryOptions::default()
     };
     let err = scan(&r, base.clone()).unwrap_err().to_string();
-    assert!(err.contains("--ca-cert") || err.contains("certificate"), "{err}");
+    assert!(
+        err.contains("--ca-cert") || err.contains("certificate"),
+        "{err}"
+    );
     let with_ca = RegistryOptions {
         ca_file: Some(reg.ca_cert_path().unwrap()),
         ..base.clone()
@@ -162,6 +204,8 @@ fn missing_tag_and_repository_are_clear_errors() {
         insecure: true,
         ..RegistryOptions::default()
     };
-    let err = scan(&format!("{}/nothing/here:1", reg.host_port()), insecure).unwrap_err().to_string();
+    let err = scan(&format!("{}/nothing/here:1", reg.host_port()), insecure)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("nothing/here"), "{err}");
 }

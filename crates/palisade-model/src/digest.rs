@@ -54,8 +54,11 @@ impl Digest {
     pub fn from_bytes(algorithm: DigestAlgorithm, bytes: &[u8]) -> Digest {
         let mut hex = String::with_capacity(bytes.len() * 2);
         for b in bytes {
-            hex.push(char::from(HEX[usize::from(b >> 4)]));
-            hex.push(char::from(HEX[usize::from(b & 0x0f)]));
+            for nibble in [b >> 4, b & 0x0f] {
+                if let Some(&c) = HEX.get(usize::from(nibble)) {
+                    hex.push(char::from(c));
+                }
+            }
         }
         Digest { algorithm, hex }
     }
@@ -90,7 +93,9 @@ impl FromStr for Digest {
             }
         };
         let ok = hex.len() == algorithm.hex_len()
-            && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
         if !ok {
             return Err(DigestError::BadHex {
                 input: s.to_string(),

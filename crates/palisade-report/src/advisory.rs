@@ -69,7 +69,12 @@ pub(crate) fn affected_packages<'r>(
         .ecosystem
         .split_once(':')
         .map_or(m.ecosystem.as_str(), |(b, _)| b);
-    let same_eco = || report.packages.iter().filter(move |p| p.ecosystem.base() == ecosystem);
+    let same_eco = || {
+        report
+            .packages
+            .iter()
+            .filter(move |p| p.ecosystem.base() == ecosystem)
+    };
     // A match that names an installed package is about that package; only
     // when none has that name does it name a source package.
     let exact: Vec<&Package> = same_eco()
@@ -81,7 +86,9 @@ pub(crate) fn affected_packages<'r>(
     same_eco()
         .filter(|p| {
             p.source.as_ref().is_some_and(|s| {
-                s.name == m.package && (s.version == m.installed_version || p.version.as_str() == m.installed_version)
+                s.name == m.package
+                    && (s.version == m.installed_version
+                        || p.version.as_str() == m.installed_version)
             })
         })
         .collect()

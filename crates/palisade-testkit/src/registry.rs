@@ -598,7 +598,9 @@ fn write_certificate(root: &Path) -> Result<()> {
     let certs = root.join("certs");
     fs::create_dir_all(&certs).map_err(|e| Error::io("create", &certs, e))?;
     run(Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2"])
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+        ])
         .args(["-subj", "/CN=palisade-testkit CA"])
         .args(["-addext", "basicConstraints=critical,CA:TRUE"])
         .args(["-addext", "keyUsage=critical,keyCertSign,cRLSign"])

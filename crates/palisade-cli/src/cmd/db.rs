@@ -107,14 +107,22 @@ fn print_build(report: &palisade_vulndb::BuildReport, format: InfoFormat) -> any
             let mut out = String::new();
             use std::fmt::Write as _;
             writeln!(out, "built {}", report.db_path.display())?;
-            writeln!(out, "{:<48} {:>10} {:>9}", "SOURCE", "ADVISORIES", "REJECTED")?;
+            writeln!(
+                out,
+                "{:<48} {:>10} {:>9}",
+                "SOURCE", "ADVISORIES", "REJECTED"
+            )?;
             for s in &report.sources {
                 writeln!(out, "{:<48} {:>10} {:>9}", s.name, s.advisories, s.rejected)?;
                 for (reason, n) in s.rejected_reasons.iter().take(5) {
                     writeln!(out, "    {n:>6} × {reason}")?;
                 }
             }
-            writeln!(out, "{:<48} {:>10} {:>9}", "total", report.advisories, report.rejected)?;
+            writeln!(
+                out,
+                "{:<48} {:>10} {:>9}",
+                "total", report.advisories, report.rejected
+            )?;
             crate::output::print_stdout(&out)?;
         }
     }
@@ -137,9 +145,13 @@ pub(crate) fn run(cmd: DbCommand, quiet: bool) -> anyhow::Result<ExitCode> {
             let progress = crate::progress::DownloadDisplay::new(quiet);
             let opts = palisade_vulndb::update::UpdateOptions {
                 osv_base_url: a.osv_url.clone(),
-                debian_tracker_url: (a.debian_tracker_url != "none").then(|| a.debian_tracker_url.clone()),
+                debian_tracker_url: (a.debian_tracker_url != "none")
+                    .then(|| a.debian_tracker_url.clone()),
                 ecosystems: if a.ecosystems.is_empty() {
-                    palisade_vulndb::update::DEFAULT_ECOSYSTEMS.iter().map(|s| s.to_string()).collect()
+                    palisade_vulndb::update::DEFAULT_ECOSYSTEMS
+                        .iter()
+                        .map(|s| s.to_string())
+                        .collect()
                 } else {
                     a.ecosystems.clone()
                 },
@@ -156,7 +168,10 @@ pub(crate) fn run(cmd: DbCommand, quiet: bool) -> anyhow::Result<ExitCode> {
             let db = VulnDb::open(&dir)?;
             let st = db.status()?;
             match a.format {
-                InfoFormat::Json => crate::output::print_stdout(&format!("{}\n", serde_json::to_string_pretty(&st)?))?,
+                InfoFormat::Json => crate::output::print_stdout(&format!(
+                    "{}\n",
+                    serde_json::to_string_pretty(&st)?
+                ))?,
                 InfoFormat::Table => {
                     let mut out = String::new();
                     use std::fmt::Write as _;
@@ -164,16 +179,28 @@ pub(crate) fn run(cmd: DbCommand, quiet: bool) -> anyhow::Result<ExitCode> {
                     writeln!(out, "schema:     {}", st.schema_version)?;
                     writeln!(out, "built:      {} by {}", st.built_at, st.builder)?;
                     writeln!(out, "size:       {} bytes", st.size_bytes)?;
-                    writeln!(out, "advisories: {}  (affected package entries: {})", st.advisories, st.affected_packages)?;
+                    writeln!(
+                        out,
+                        "advisories: {}  (affected package entries: {})",
+                        st.advisories, st.affected_packages
+                    )?;
                     writeln!(out)?;
                     writeln!(out, "{:<40} {:>10}", "ECOSYSTEM", "ADVISORIES")?;
                     for (e, n) in &st.ecosystems {
                         writeln!(out, "{e:<40} {n:>10}")?;
                     }
                     writeln!(out)?;
-                    writeln!(out, "{:<48} {:>10} {:>9}  IMPORTED", "SOURCE", "ADVISORIES", "REJECTED")?;
+                    writeln!(
+                        out,
+                        "{:<48} {:>10} {:>9}  IMPORTED",
+                        "SOURCE", "ADVISORIES", "REJECTED"
+                    )?;
                     for s in &st.sources {
-                        writeln!(out, "{:<48} {:>10} {:>9}  {}", s.name, s.advisories, s.rejected, s.imported_at)?;
+                        writeln!(
+                            out,
+                            "{:<48} {:>10} {:>9}  {}",
+                            s.name, s.advisories, s.rejected, s.imported_at
+                        )?;
                     }
                     crate::output::print_stdout(&out)?;
                 }

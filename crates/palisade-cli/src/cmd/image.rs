@@ -165,8 +165,9 @@ pub(crate) fn run(cmd: ImageCommand, quiet: bool) -> anyhow::Result<ExitCode> {
             let db_dir = a.db.dir();
             let db = palisade_vulndb::VulnDb::open(&db_dir)?;
             let mut report = scan(&a.image, &a.access, quiet)?;
-            let outcome = palisade_vulndb::match_packages(&db, &report.packages, report.artifact.os.as_ref())
-                .context("matching packages against the vulnerability database")?;
+            let outcome =
+                palisade_vulndb::match_packages(&db, &report.packages, report.artifact.os.as_ref())
+                    .context("matching packages against the vulnerability database")?;
             for w in &outcome.warnings {
                 tracing::warn!(location = %w.location, "{}", w.message);
             }
@@ -181,7 +182,11 @@ pub(crate) fn run(cmd: ImageCommand, quiet: bool) -> anyhow::Result<ExitCode> {
             report.vulnerabilities = vulns;
             output::write_report(a.output.as_deref(), a.format.report(), &report)?;
             if let Some(threshold) = a.fail_on {
-                let crossed = report.vulnerabilities.iter().filter(|v| v.severity >= threshold).count();
+                let crossed = report
+                    .vulnerabilities
+                    .iter()
+                    .filter(|v| v.severity >= threshold)
+                    .count();
                 if crossed > 0 {
                     tracing::info!(count = crossed, %threshold, "--fail-on threshold crossed");
                     return Ok(ExitCode::from(crate::EXIT_FINDINGS));

@@ -20,7 +20,12 @@ use clap::{Parser, Subcommand};
 ///   palisade image scan docker-archive:app.tar
 ///   palisade image scan dir:/srv/rootfs
 #[derive(Debug, Parser)]
-#[command(name = "palisade", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "palisade",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
 pub(crate) struct Cli {
     /// More log output on stderr (-v info, -vv debug, -vvv trace). PALISADE_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]

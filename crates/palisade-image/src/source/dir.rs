@@ -91,12 +91,19 @@ pub fn read_dir_source(
                     warn(
                         &mut warnings,
                         &path,
-                        format!("file is {size} bytes, over the {}-byte limit; skipped", limits.max_buffered_file),
+                        format!(
+                            "file is {size} bytes, over the {}-byte limit; skipped",
+                            limits.max_buffered_file
+                        ),
                     );
                     continue;
                 }
                 if buffered + size > limits.max_buffered_total {
-                    warn(&mut warnings, &path, "buffering budget spent; skipped".into());
+                    warn(
+                        &mut warnings,
+                        &path,
+                        "buffering budget spent; skipped".into(),
+                    );
                     continue;
                 }
                 let mut data = Vec::new();

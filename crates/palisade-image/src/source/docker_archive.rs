@@ -47,7 +47,8 @@ pub struct DockerArchiveSource {
 }
 
 fn seek_forward(f: &mut File, n: u64) -> io::Result<()> {
-    let n = i64::try_from(n).map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "offset too large"))?;
+    let n = i64::try_from(n)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "offset too large"))?;
     f.seek(SeekFrom::Current(n)).map(|_| ())
 }
 
@@ -75,7 +76,9 @@ impl DockerArchiveSource {
                 Ok(None) => break,
                 Err(e) => return Err(invalid(format!("not a readable tar archive: {e}"))),
             };
-            let Some(p) = normalize_path(&entry.path) else { continue };
+            let Some(p) = normalize_path(&entry.path) else {
+                continue;
+            };
             match entry.kind {
                 EntryKind::File => {
                     // manifest.json and configs are small; read them now
@@ -84,7 +87,9 @@ impl DockerArchiveSource {
                         && entry.size <= limits.max_manifest.min(1 << 20)
                         && small.len() < 10_000
                     {
-                        let data = tar.read_data().map_err(|e| invalid(format!("reading {p}: {e}")))?;
+                        let data = tar
+                            .read_data()
+                            .map_err(|e| invalid(format!("reading {p}: {e}")))?;
                         small.insert(p.clone(), data);
                     }
                     files.insert(p, (entry.data_offset, entry.size));
@@ -135,19 +140,21 @@ impl DockerArchiveSource {
             }
             .into());
         }
-        let config_path = resolve(&m.config).ok_or_else(|| invalid(format!("config {} is missing", m.config)))?;
+        let config_path =
+            resolve(&m.config).ok_or_else(|| invalid(format!("config {} is missing", m.config)))?;
         let config_bytes = small
             .get(&config_path)
             .ok_or_else(|| invalid(format!("config {} is too large or unreadable", m.config)))?;
-        let config: Config =
-            serde_json::from_slice(config_bytes).map_err(|e| invalid(format!("config {}: {e}", m.config)))?;
+        let config: Config = serde_json::from_slice(config_bytes)
+            .map_err(|e| invalid(format!("config {}: {e}", m.config)))?;
         let diff_ids = config.rootfs.map(|r| r.diff_ids).unwrap_or_default();
         let image_id = manifest::sha256_of(config_bytes);
 
         let mut layers = Vec::new();
         let mut spans = Vec::new();
         for (i, l) in m.layers.iter().enumerate() {
-            let p = resolve(l).ok_or_else(|| invalid(format!("layer {l} is missing from the archive")))?;
+            let p = resolve(l)
+                .ok_or_else(|| invalid(format!("layer {l} is missing from the archive")))?;
             let (off, size) = files
                 .get(&p)
                 .copied()
@@ -155,7 +162,10 @@ impl DockerArchiveSource {
             // The digest of a blob named by digest is that name; a legacy
             // layer.tar is uncompressed, so its digest is the diff id.
             let (digest, verify) = match p.strip_prefix("blobs/sha256/") {
-                Some(hex) => (Some(parse_digest(&name, "layer path", &format!("sha256:{hex}"))?), true),
+                Some(hex) => (
+                    Some(parse_digest(&name, "layer path", &format!("sha256:{hex}"))?),
+                    true,
+                ),
                 None => match diff_ids.get(i) {
                     // The diff id hashes the uncompressed tar: checkable
                     // only when the archive stores the layer uncompressed.
@@ -198,7 +208,10 @@ fn starts_compressed(path: &Path, off: u64) -> io::Result<bool> {
     f.seek(SeekFrom::Start(off))?;
     let mut magic = [0u8; 4];
     let n = f.read(&mut magic)?;
-    Ok(matches!(magic.get(..n), Some([0x1f, 0x8b, ..]) | Some([0x28, 0xb5, 0x2f, 0xfd])))
+    Ok(matches!(
+        magic.get(..n),
+        Some([0x1f, 0x8b, ..]) | Some([0x28, 0xb5, 0x2f, 0xfd])
+    ))
 }
 
 impl LayerSource for DockerArchiveSource {
@@ -207,10 +220,14 @@ impl LayerSource for DockerArchiveSource {
     }
 
     fn open_layer(&self, index: usize) -> Result<Box<dyn Read + Send + '_>, SourceError> {
-        let (off, size) = self.spans.get(index).copied().ok_or_else(|| SourceError::Invalid {
-            input: self.info.name.clone(),
-            message: format!("no layer {index}"),
-        })?;
+        let (off, size) = self
+            .spans
+            .get(index)
+            .copied()
+            .ok_or_else(|| SourceError::Invalid {
+                input: self.info.name.clone(),
+                message: format!("no layer {index}"),
+            })?;
         let io_err = |source| SourceError::Io {
             path: self.path.clone(),
             source,

@@ -62,7 +62,11 @@ pub enum ManifestError {
         actual: Digest,
     },
     #[error("{image}: image has {count} layers, over the limit of {limit}")]
-    TooManyLayers { image: String, count: usize, limit: usize },
+    TooManyLayers {
+        image: String,
+        count: usize,
+        limit: usize,
+    },
     #[error("{image}: nested image indexes deeper than {limit} levels")]
     TooDeep { image: String, limit: usize },
 }
@@ -133,7 +137,9 @@ pub(crate) fn parse_document(
         .media_type
         .as_deref()
         .or(content_type.map(|c| c.split(';').next().unwrap_or(c).trim()));
-    if raw.schema_version == Some(1) || matches!(media_type, Some(DOCKER_SCHEMA1 | DOCKER_SCHEMA1_SIGNED)) {
+    if raw.schema_version == Some(1)
+        || matches!(media_type, Some(DOCKER_SCHEMA1 | DOCKER_SCHEMA1_SIGNED))
+    {
         return Err(ManifestError::Schema1 {
             image: image.to_string(),
         });
@@ -143,10 +149,12 @@ pub(crate) fn parse_document(
         (Some(OCI_MANIFEST | DOCKER_MANIFEST) | None, None, Some(config), Some(layers)) => {
             Ok(Document::Manifest { config, layers })
         }
-        (Some(OCI_MANIFEST | DOCKER_MANIFEST), None, Some(config), None) => Ok(Document::Manifest {
-            config,
-            layers: Vec::new(),
-        }),
+        (Some(OCI_MANIFEST | DOCKER_MANIFEST), None, Some(config), None) => {
+            Ok(Document::Manifest {
+                config,
+                layers: Vec::new(),
+            })
+        }
         (mt, ..) => Err(ManifestError::UnsupportedMediaType {
             image: image.to_string(),
             media_type: mt.unwrap_or("(none)").to_string(),
@@ -154,7 +162,11 @@ pub(crate) fn parse_document(
     }
 }
 
-pub(crate) fn parse_digest(image: &str, what: &'static str, s: &str) -> Result<Digest, ManifestError> {
+pub(crate) fn parse_digest(
+    image: &str,
+    what: &'static str,
+    s: &str,
+) -> Result<Digest, ManifestError> {
     s.parse().map_err(|_| ManifestError::BadDigest {
         image: image.to_string(),
         what,
@@ -238,7 +250,12 @@ pub(crate) fn config_platform(config: &[u8]) -> Option<String> {
 }
 
 /// Hash `bytes` with the digest's algorithm and compare.
-pub(crate) fn verify(image: &str, what: &'static str, expected: &Digest, bytes: &[u8]) -> Result<(), ManifestError> {
+pub(crate) fn verify(
+    image: &str,
+    what: &'static str,
+    expected: &Digest,
+    bytes: &[u8],
+) -> Result<(), ManifestError> {
     use sha2::Digest as _;
     let actual = match expected.algorithm() {
         palisade_model::DigestAlgorithm::Sha256 => Digest::from_bytes(
@@ -263,5 +280,8 @@ pub(crate) fn verify(image: &str, what: &'static str, expected: &Digest, bytes: 
 
 pub(crate) fn sha256_of(bytes: &[u8]) -> Digest {
     use sha2::Digest as _;
-    Digest::from_bytes(palisade_model::DigestAlgorithm::Sha256, &sha2::Sha256::digest(bytes))
+    Digest::from_bytes(
+        palisade_model::DigestAlgorithm::Sha256,
+        &sha2::Sha256::digest(bytes),
+    )
 }

@@ -20,7 +20,12 @@ pub struct OciLayoutSource {
     info: ImageInfo,
 }
 
-fn read_capped(path: &Path, limit: u64, image: &str, what: &'static str) -> Result<Vec<u8>, SourceError> {
+fn read_capped(
+    path: &Path,
+    limit: u64,
+    image: &str,
+    what: &'static str,
+) -> Result<Vec<u8>, SourceError> {
     let io = |source| SourceError::Io {
         path: path.to_path_buf(),
         source,
@@ -42,7 +47,12 @@ fn read_capped(path: &Path, limit: u64, image: &str, what: &'static str) -> Resu
 }
 
 impl OciLayoutSource {
-    pub fn open(dir: &Path, tag: Option<&str>, platform: &Platform, limits: &Limits) -> Result<OciLayoutSource, SourceError> {
+    pub fn open(
+        dir: &Path,
+        tag: Option<&str>,
+        platform: &Platform,
+        limits: &Limits,
+    ) -> Result<OciLayoutSource, SourceError> {
         let name = match tag {
             Some(t) => format!("oci:{}:{t}", dir.display()),
             None => format!("oci:{}", dir.display()),
@@ -57,7 +67,12 @@ impl OciLayoutSource {
                 dir.display()
             )));
         }
-        let index_bytes = read_capped(&dir.join("index.json"), limits.max_manifest, &name, "index.json")?;
+        let index_bytes = read_capped(
+            &dir.join("index.json"),
+            limits.max_manifest,
+            &name,
+            "index.json",
+        )?;
         let Document::Index(entries) = manifest::parse_document(&name, &index_bytes, None)? else {
             return Err(invalid("index.json is not an image index".into()));
         };
@@ -68,9 +83,13 @@ impl OciLayoutSource {
                     e.annotations
                         .as_ref()
                         .and_then(|a| a.get(REF_NAME))
-                        .is_some_and(|r| r == t || r.rsplit_once(':').is_some_and(|(_, rt)| rt == t))
+                        .is_some_and(|r| {
+                            r == t || r.rsplit_once(':').is_some_and(|(_, rt)| rt == t)
+                        })
                 })
-                .ok_or_else(|| invalid(format!("no image tagged {t:?}; tags: {}", tags(&entries))))?,
+                .ok_or_else(|| {
+                    invalid(format!("no image tagged {t:?}; tags: {}", tags(&entries)))
+                })?,
             None => match entries.as_slice() {
                 [one] => one,
                 [] => return Err(invalid("the layout holds no image".into())),
@@ -131,15 +150,30 @@ impl OciLayoutSource {
             .join(digest.hex())
     }
 
-    fn read_blob_capped(&self, digest: &Digest, limits: &Limits, what: &'static str) -> Result<Vec<u8>, SourceError> {
-        read_capped(&self.blob_path(digest), limits.max_manifest, &self.info.name, what)
+    fn read_blob_capped(
+        &self,
+        digest: &Digest,
+        limits: &Limits,
+        what: &'static str,
+    ) -> Result<Vec<u8>, SourceError> {
+        read_capped(
+            &self.blob_path(digest),
+            limits.max_manifest,
+            &self.info.name,
+            what,
+        )
     }
 }
 
 fn tags(entries: &[RawDescriptor]) -> String {
     let t: Vec<&str> = entries
         .iter()
-        .filter_map(|e| e.annotations.as_ref().and_then(|a| a.get(REF_NAME)).map(String::as_str))
+        .filter_map(|e| {
+            e.annotations
+                .as_ref()
+                .and_then(|a| a.get(REF_NAME))
+                .map(String::as_str)
+        })
         .collect();
     if t.is_empty() {
         "(none)".into()
@@ -154,10 +188,14 @@ impl LayerSource for OciLayoutSource {
     }
 
     fn open_layer(&self, index: usize) -> Result<Box<dyn Read + Send + '_>, SourceError> {
-        let layer = self.info.layers.get(index).ok_or_else(|| SourceError::Invalid {
-            input: self.info.name.clone(),
-            message: format!("no layer {index}"),
-        })?;
+        let layer = self
+            .info
+            .layers
+            .get(index)
+            .ok_or_else(|| SourceError::Invalid {
+                input: self.info.name.clone(),
+                message: format!("no layer {index}"),
+            })?;
         let digest = layer.digest.as_ref().ok_or_else(|| SourceError::Invalid {
             input: self.info.name.clone(),
             message: format!("layer {index} has no digest"),

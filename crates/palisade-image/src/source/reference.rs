@@ -40,7 +40,10 @@ impl ImageRef {
             // string when it names an existing directory.
             let whole = PathBuf::from(rest);
             if whole.is_dir() {
-                return Ok(ImageRef::OciLayout { dir: whole, tag: None });
+                return Ok(ImageRef::OciLayout {
+                    dir: whole,
+                    tag: None,
+                });
             }
             return match rest.rsplit_once(':') {
                 Some((dir, tag)) if !tag.is_empty() && !tag.contains('/') && !dir.is_empty() => {
@@ -49,7 +52,10 @@ impl ImageRef {
                         tag: Some(tag.to_string()),
                     })
                 }
-                _ => Ok(ImageRef::OciLayout { dir: whole, tag: None }),
+                _ => Ok(ImageRef::OciLayout {
+                    dir: whole,
+                    tag: None,
+                }),
             };
         }
         if let Some(rest) = input.strip_prefix("docker-archive:") {

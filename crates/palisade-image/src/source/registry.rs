@@ -57,7 +57,9 @@ pub struct RegistrySource {
 
 impl std::fmt::Debug for RegistrySource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RegistrySource").field("info", &self.info).finish()
+        f.debug_struct("RegistrySource")
+            .field("info", &self.info)
+            .finish()
     }
 }
 
@@ -88,7 +90,10 @@ fn docker_config_path() -> Option<PathBuf> {
 
 /// Credentials for `registry` from a Docker client config's `auths`.
 /// Credential helpers (`credsStore`, `credHelpers`) are not run.
-pub(crate) fn credentials_from_docker_config(path: &Path, registry: &str) -> Option<(String, String)> {
+pub(crate) fn credentials_from_docker_config(
+    path: &Path,
+    registry: &str,
+) -> Option<(String, String)> {
     let bytes = std::fs::read(path).ok()?;
     let cfg: DockerConfig = match serde_json::from_slice(&bytes) {
         Ok(c) => c,
@@ -133,10 +138,11 @@ pub(crate) fn credentials_from_docker_config(path: &Path, registry: &str) -> Opt
 fn is_transient(e: &OciDistributionError) -> bool {
     match e {
         OciDistributionError::ServerError { code, .. } => *code == 429 || (500..600).contains(code),
-        OciDistributionError::RegistryError { envelope, .. } => envelope
-            .errors
-            .iter()
-            .any(|e| format!("{:?}", e.code).to_ascii_uppercase().contains("TOOMANYREQUESTS")),
+        OciDistributionError::RegistryError { envelope, .. } => envelope.errors.iter().any(|e| {
+            format!("{:?}", e.code)
+                .to_ascii_uppercase()
+                .contains("TOOMANYREQUESTS")
+        }),
         OciDistributionError::RequestError(r) => r.is_timeout() || r.is_body() || r.is_decode(),
         OciDistributionError::IoError(_) => true,
         _ => false,
@@ -147,7 +153,11 @@ fn is_connect_failure(e: &OciDistributionError) -> bool {
     matches!(e, OciDistributionError::RequestError(r) if r.is_connect() || r.is_request())
 }
 
-async fn with_retry<T, F, Fut>(retries: u32, what: &str, mut f: F) -> Result<T, OciDistributionError>
+async fn with_retry<T, F, Fut>(
+    retries: u32,
+    what: &str,
+    mut f: F,
+) -> Result<T, OciDistributionError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, OciDistributionError>>,
@@ -169,20 +179,30 @@ where
 
 fn describe(e: &OciDistributionError, registry: &str, opts: &RegistryOptions) -> String {
     match e {
-        OciDistributionError::UnauthorizedError { .. } | OciDistributionError::AuthenticationFailure(_) => {
+        OciDistributionError::UnauthorizedError { .. }
+        | OciDistributionError::AuthenticationFailure(_) => {
             if opts.username.is_some() {
                 "authentication failed: the registry rejected the credentials".into()
             } else {
                 "authentication required: pass --username with --password-stdin, or log in with `docker login` (plain auths in ~/.docker/config.json)".into()
             }
         }
-        OciDistributionError::ImageManifestNotFoundError(_) => "manifest not found (wrong tag or repository?)".into(),
+        OciDistributionError::ImageManifestNotFoundError(_) => {
+            "manifest not found (wrong tag or repository?)".into()
+        }
         OciDistributionError::RegistryError { envelope, .. } => {
-            let msgs: Vec<String> = envelope.errors.iter().map(|e| format!("{:?}: {}", e.code, e.message)).collect();
+            let msgs: Vec<String> = envelope
+                .errors
+                .iter()
+                .map(|e| format!("{:?}: {}", e.code, e.message))
+                .collect();
             msgs.join("; ")
         }
         OciDistributionError::ServerError { code, message, .. } => {
-            format!("HTTP {code}: {}", message.chars().take(200).collect::<String>())
+            format!(
+                "HTTP {code}: {}",
+                message.chars().take(200).collect::<String>()
+            )
         }
         OciDistributionError::RequestError(r) => {
             let mut chain = r.to_string();
@@ -260,7 +280,10 @@ impl RegistrySource {
             }
             _ => {
                 let path = opts.docker_config.clone().or_else(docker_config_path);
-                match path.and_then(|p| credentials_from_docker_config(&p, reference.resolve_registry()).or_else(|| credentials_from_docker_config(&p, &registry))) {
+                match path.and_then(|p| {
+                    credentials_from_docker_config(&p, reference.resolve_registry())
+                        .or_else(|| credentials_from_docker_config(&p, &registry))
+                }) {
                     Some((u, p)) => RegistryAuth::Basic(u, p),
                     None => RegistryAuth::Anonymous,
                 }
@@ -282,7 +305,12 @@ impl RegistrySource {
                 }))
                 .map_err(|e| reg_err(format!("{name}: {}", describe(&e, &registry, opts))))?
             }
-            Err(e) => return Err(reg_err(format!("{name}: {}", describe(&e, &registry, opts)))),
+            Err(e) => {
+                return Err(reg_err(format!(
+                    "{name}: {}",
+                    describe(&e, &registry, opts)
+                )))
+            }
         };
         let top_digest = parse_digest(&name, "registry Docker-Content-Digest", &digest)?;
         manifest::verify(&name, "manifest", &top_digest, &bytes)?;
@@ -313,15 +341,25 @@ impl RegistrySource {
                         .block_on(with_retry(retries, "manifest", || {
                             client.pull_manifest_raw(&by_digest, &auth, manifest::ACCEPT)
                         }))
-                        .map_err(|e| reg_err(format!("{name}: {}", describe(&e, &registry, opts))))?;
+                        .map_err(|e| {
+                            reg_err(format!("{name}: {}", describe(&e, &registry, opts)))
+                        })?;
                     manifest::verify(&name, "manifest", &d, &b)?;
                     doc = manifest::parse_document(&name, &b, None)?;
                 }
                 Document::Manifest { config, layers } => {
                     info.layers = manifest::layer_refs(&name, &layers, limits.max_layers)?;
-                    if info.platform.is_none() && config.size.is_some_and(|s| s >= 0 && (s as u64) <= limits.max_manifest) {
+                    if info.platform.is_none()
+                        && config
+                            .size
+                            .is_some_and(|s| s >= 0 && (s as u64) <= limits.max_manifest)
+                    {
                         let mut buf: Vec<u8> = Vec::new();
-                        let fetched = rt.block_on(client.pull_blob(reference, config.digest.as_str(), &mut buf));
+                        let fetched = rt.block_on(client.pull_blob(
+                            reference,
+                            config.digest.as_str(),
+                            &mut buf,
+                        ));
                         if fetched.is_ok() {
                             info.platform = manifest::config_platform(&buf);
                         }
@@ -351,10 +389,14 @@ impl LayerSource for RegistrySource {
 
     fn open_layer(&self, index: usize) -> Result<Box<dyn Read + Send + '_>, SourceError> {
         let registry = self.reference.registry().to_string();
-        let layer = self.info.layers.get(index).ok_or_else(|| SourceError::Invalid {
-            input: self.info.name.clone(),
-            message: format!("no layer {index}"),
-        })?;
+        let layer = self
+            .info
+            .layers
+            .get(index)
+            .ok_or_else(|| SourceError::Invalid {
+                input: self.info.name.clone(),
+                message: format!("no layer {index}"),
+            })?;
         let digest = layer
             .digest
             .as_ref()
@@ -366,15 +408,23 @@ impl LayerSource for RegistrySource {
         let sized = self
             .rt
             .block_on(with_retry(self.retries, "blob", || {
-                self.client.pull_blob_stream(&self.reference, digest.as_str())
+                self.client
+                    .pull_blob_stream(&self.reference, digest.as_str())
             }))
             .map_err(|e| SourceError::Registry {
                 registry: registry.clone(),
-                message: format!("{}: layer {digest}: {}", self.info.name, describe(&e, &registry, &RegistryOptions::default())),
+                message: format!(
+                    "{}: layer {digest}: {}",
+                    self.info.name,
+                    describe(&e, &registry, &RegistryOptions::default())
+                ),
             })?;
         let stream = sized.stream.map_err(std::io::Error::other);
         let reader = StreamReader::new(stream);
-        Ok(Box::new(SyncIoBridge::new_with_handle(reader, self.rt.handle().clone())))
+        Ok(Box::new(SyncIoBridge::new_with_handle(
+            reader,
+            self.rt.handle().clone(),
+        )))
     }
 
     fn reopenable(&self) -> bool {
