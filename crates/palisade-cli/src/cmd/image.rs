@@ -160,8 +160,9 @@ pub(crate) struct SbomArgs {
 pub(crate) fn run(cmd: ImageCommand, quiet: bool) -> anyhow::Result<ExitCode> {
     match cmd {
         ImageCommand::Scan(a) => {
-            // Open the database first: a missing one should fail before a
-            // long download, not after.
+            // Check the reference, then open the database: both should fail
+            // before a long download, not after.
+            ImageRef::parse(&a.image)?;
             let db_dir = a.db.dir();
             let db = palisade_vulndb::VulnDb::open(&db_dir)?;
             let mut report = scan(&a.image, &a.access, quiet)?;

@@ -1,0 +1,233 @@
+//! The command-line contract: flags, exit codes, the JSON shape, against
+//! the real binary.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use palisade_testkit::{ImageBuilder, Layer, RegistryOptions, TestRegistry};
+
+fn palisade() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_palisade"));
+    c.env_remove("PALISADE_DB").env("NO_COLOR", "1");
+    c
+}
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn demo_rootfs() -> PathBuf {
+    repo_root().join("fixtures/demo-image/rootfs")
+}
+
+fn run(cmd: &mut Command) -> Output {
+    cmd.output().expect("palisade runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A database built from the project's own advisory fixtures.
+fn demo_db() -> tempfile::TempDir {
+    let db = tempfile::tempdir().unwrap();
+    let o = run(palisade()
+        .args(["db", "build", "--source"])
+        .arg(repo_root().join("fixtures/advisories"))
+        .arg("--db")
+        .arg(db.path()));
+    assert!(o.status.success(), "{}", stderr(&o));
+    db
+}
+
+#[test]
+fn help_teaches_the_image_forms() {
+    let o = run(palisade().args(["image", "scan", "--help"]));
+    assert!(o.status.success());
+    let out = String::from_utf8_lossy(&o.stdout);
+    for form in ["oci:DIR", "docker-archive:FILE", "dir:PATH", "--fail-on", "--platform"] {
+        assert!(out.contains(form), "help mentions {form}");
+    }
+}
+
+#[test]
+fn usage_and_input_errors_exit_2_with_one_line() {
+    let o = run(palisade().args(["image", "scan", "ftp://nope/x"]));
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert!(e.contains("ftp://nope/x"), "{e}");
+
+    let missing = tempfile::tempdir().unwrap();
+    let o = run(palisade()
+        .args(["image", "scan", "dir:/nonexistent-palisade", "--db"])
+        .arg(missing.path()));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("db build"), "{}", stderr(&o));
+
+    let o = run(palisade().args(["image", "sbom", "oci:/nonexistent-palisade-layout:t"]));
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert_eq!(e.trim().lines().count(), 1, "{e}");
+    assert!(e.contains("/nonexistent-palisade-layout"), "{e}");
+
+    let o = run(palisade().args(["image", "scan", "x", "--severity", "URGENT"]));
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn scan_json_matches_the_contract_and_fail_on_sets_exit_1() {
+    let db = demo_db();
+    let image = format!("dir:{}", demo_rootfs().display());
+    let o = run(palisade()
+        .args(["image", "scan", &image, "--format", "json", "--db"])
+        .arg(db.path()));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["schema"], "palisade.scan/v1");
+    assert_eq!(v["artifact"]["os"]["family"], "debian");
+    assert_eq!(v["artifact"]["os"]["version"], "11");
+    let pkgs = v["packages"].as_array().unwrap();
+    assert_eq!(pkgs.len(), 9);
+    for p in pkgs {
+        for k in ["name", "version", "ecosystem", "purl", "layer", "path"] {
+            assert!(p.get(k).is_some(), "package has {k}: {p}");
+        }
+        assert_eq!(p["ecosystem"], "Debian");
+        assert_eq!(p["path"], "var/lib/dpkg/status");
+    }
+    let vulns = v["vulnerabilities"].as_array().unwrap();
+    let mut got: Vec<(String, String, Option<String>)> = vulns
+        .iter()
+        .map(|x| {
+            for k in [
+                "id",
+                "aliases",
+                "package",
+                "ecosystem",
+                "installed_version",
+                "fixed_version",
+                "severity",
+                "cvss_score",
+                "source",
+                "title",
+            ] {
+                assert!(x.get(k).is_some(), "vulnerability has {k}: {x}");
+            }
+            (
+                x["package"].as_str().unwrap().to_string(),
+                x["id"].as_str().unwrap().to_string(),
+                x["fixed_version"].as_str().map(str::to_string),
+            )
+        })
+        .collect();
+    got.sort();
+    let want = vec![
+        ("curl".to_string(), "DSA-5330-1".to_string(), Some("7.74.0-1.3+deb11u5".to_string())),
+        ("libcurl4".into(), "DSA-5330-1".into(), Some("7.74.0-1.3+deb11u5".into())),
+        ("libssl1.1".into(), "DSA-5343-1".into(), Some("1.1.1n-0+deb11u4".into())),
+        ("openssl".into(), "DSA-5343-1".into(), Some("1.1.1n-0+deb11u4".into())),
+        ("tar".into(), "DEBIAN-CVE-2005-2541".into(), None),
+        ("zlib1g".into(), "DSA-5218-1".into(), Some("1:1.2.11.dfsg-2+deb11u2".into())),
+    ];
+    assert_eq!(got, want);
+    // The already-fixed DSA-5169-1 (fixed in the installed version) is absent.
+    assert!(!vulns.iter().any(|x| x["id"] == "DSA-5169-1"));
+
+    // --fail-on: HIGH is crossed (CRITICAL findings) → 1; the filters apply first.
+    let o = run(palisade()
+        .args(["image", "scan", &image, "--format", "json", "--fail-on", "HIGH", "--db"])
+        .arg(db.path()));
+    assert_eq!(o.status.code(), Some(1));
+    let o = run(palisade()
+        .args(["image", "scan", &image, "--severity", "LOW", "--fail-on", "HIGH", "--db"])
+        .arg(db.path()));
+    assert_eq!(o.status.code(), Some(0), "only LOW left: threshold not crossed");
+    let o = run(palisade()
+        .args(["image", "scan", &image, "--format", "json", "--ignore-unfixed", "--db"])
+        .arg(db.path()));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(v["vulnerabilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|x| !x["fixed_version"].is_null()));
+}
+
+#[test]
+fn every_output_format_and_output_file() {
+    let db = demo_db();
+    let image = format!("dir:{}", demo_rootfs().display());
+    let out = tempfile::tempdir().unwrap();
+    for (format, probe) in [
+        ("table", "DSA-5218-1"),
+        ("json", "\"palisade.scan/v1\""),
+        ("sarif", "\"2.1.0\""),
+        ("cyclonedx", "\"CycloneDX\""),
+        ("spdx", "\"SPDX-2.3\""),
+    ] {
+        let file = out.path().join(format!("report.{format}"));
+        let o = run(palisade()
+            .args(["image", "scan", &image, "--format", format, "--db"])
+            .arg(db.path())
+            .arg("--output")
+            .arg(&file));
+        assert!(o.status.success(), "{format}: {}", stderr(&o));
+        assert!(o.stdout.is_empty(), "{format}: nothing on stdout with --output");
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(text.contains(probe), "{format} output contains {probe}");
+    }
+    let o = run(palisade().args(["image", "sbom", &image]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["bomFormat"], "CycloneDX");
+}
+
+#[test]
+fn scan_by_reference_from_a_local_registry_with_auth_on_stdin() {
+    let reg = TestRegistry::start(RegistryOptions::basic_auth()).unwrap();
+    // The demo rootfs as one layer.
+    let root = demo_rootfs();
+    let mut layer = Layer::new();
+    for rel in ["usr/lib/os-release", "etc/debian_version", "var/lib/dpkg/status"] {
+        layer = layer.file(rel, std::fs::read(root.join(rel)).unwrap());
+    }
+    layer = layer.symlink("etc/os-release", "../usr/lib/os-release");
+    let img = ImageBuilder::new().layer(layer).build().unwrap();
+    reg.push_image(&img, "demo/bullseye:1").unwrap();
+    let creds = reg.credentials().unwrap().clone();
+    let db = demo_db();
+    let image = format!("{}/demo/bullseye:1", reg.host_port());
+    let mut cmd = palisade();
+    cmd.args(["image", "scan", &image, "--insecure", "--format", "json", "--username", &creds.username])
+        .arg("--password-stdin")
+        .arg("--db")
+        .arg(db.path())
+        .env("HOME", db.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        writeln!(stdin, "{}", creds.password).unwrap();
+    }
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["artifact"]["digest"], img.manifest_digest().to_string());
+    assert_eq!(v["vulnerabilities"].as_array().unwrap().len(), 6);
+    let layer_digest = img.layer_digests()[0].to_string();
+    assert!(v["packages"].as_array().unwrap().iter().all(|p| p["layer"] == layer_digest.as_str()));
+}
+
+#[test]
+fn db_status_reports_sources_and_counts() {
+    let db = demo_db();
+    let o = run(palisade().args(["db", "status", "--format", "json", "--db"]).arg(db.path()));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["advisories"], 6);
+    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["sources"].as_array().unwrap().len(), 2);
+}
