@@ -9,6 +9,8 @@ PACKAGES=(
   docker-registry skopeo umoci
   # TLS certificates and htpasswd (bcrypt) for registry auth tests
   openssl apache2-utils ca-certificates curl
+  # schema validation of SARIF, CycloneDX and SPDX reports in tests
+  python3 python3-jsonschema
   # building real Debian root filesystems for conformance tests and benchmarks
   debootstrap
   # crates that compile C (zstd, sqlite)
