@@ -14,15 +14,21 @@ const MAX_SYMLINK_HOPS: usize = 40;
 pub enum NodeKind {
     /// A regular file whose content was buffered.
     File,
+    /// A regular file kept only as what extractors took from it.
+    Extracted,
     /// A symbolic link and its target as written in the image.
     Symlink(String),
 }
+
+/// What an extractor (by cataloger name) took from a file.
+pub type Extracts = Vec<(&'static str, Arc<[u8]>)>;
 
 #[derive(Debug, Clone)]
 struct Node {
     kind: NodeKind,
     layer: Option<Digest>,
     data: Arc<[u8]>,
+    extracts: Extracts,
 }
 
 /// A buffered file in the view.
@@ -61,14 +67,45 @@ impl FsView {
     }
 
     pub fn insert_file(&mut self, path: String, data: Arc<[u8]>, layer: Option<Digest>) {
+        self.insert_entry(path, Some(data), Vec::new(), layer);
+    }
+
+    /// A regular file with its whole content (if kept) and extracts.
+    pub fn insert_entry(
+        &mut self,
+        path: String,
+        whole: Option<Arc<[u8]>>,
+        extracts: Extracts,
+        layer: Option<Digest>,
+    ) {
+        let (kind, data) = match whole {
+            Some(d) => (NodeKind::File, d),
+            None => (NodeKind::Extracted, Arc::from(&[][..])),
+        };
         self.nodes.insert(
             path,
             Node {
-                kind: NodeKind::File,
+                kind,
                 layer,
                 data,
+                extracts,
             },
         );
+    }
+
+    /// Files from which cataloger `name` extracted something, with the
+    /// extract as `data`, in path order.
+    pub fn extracted<'a>(&'a self, name: &'a str) -> impl Iterator<Item = FileRef<'a>> + 'a {
+        self.nodes.iter().filter_map(move |(k, n)| {
+            n.extracts
+                .iter()
+                .find(|(by, _)| *by == name)
+                .map(|(_, data)| FileRef {
+                    path: k,
+                    data,
+                    layer: n.layer.as_ref(),
+                })
+        })
     }
 
     pub fn insert_symlink(&mut self, path: String, target: String, layer: Option<Digest>) {
@@ -78,6 +115,7 @@ impl FsView {
                 kind: NodeKind::Symlink(target),
                 layer,
                 data: Arc::from(&[][..]),
+                extracts: Vec::new(),
             },
         );
     }
@@ -107,14 +145,12 @@ impl FsView {
         }
     }
 
-    /// The shared content of the file at `path` itself (no symlinks followed).
-    pub(crate) fn file_data(&self, path: &str) -> Option<Arc<[u8]>> {
+    /// The whole content (if kept) and extracts of the regular file at
+    /// `path` itself (no symlinks followed), for hard links.
+    pub(crate) fn file_parts(&self, path: &str) -> Option<(Option<Arc<[u8]>>, Extracts)> {
         match self.nodes.get(path) {
-            Some(Node {
-                kind: NodeKind::File,
-                data,
-                ..
-            }) => Some(Arc::clone(data)),
+            Some(n) if n.kind == NodeKind::File => Some((Some(Arc::clone(&n.data)), n.extracts.clone())),
+            Some(n) if n.kind == NodeKind::Extracted => Some((None, n.extracts.clone())),
             _ => None,
         }
     }
@@ -135,7 +171,10 @@ impl FsView {
 
     /// Total bytes of buffered file content.
     pub fn buffered_bytes(&self) -> u64 {
-        self.nodes.values().map(|n| n.data.len() as u64).sum()
+        self.nodes
+            .values()
+            .map(|n| n.data.len() as u64 + n.extracts.iter().map(|(_, e)| e.len() as u64).sum::<u64>())
+            .sum()
     }
 
     /// The node kind at `path` itself (symlinks not followed).
@@ -154,7 +193,7 @@ impl FsView {
                 data: &node.data,
                 layer: node.layer.as_ref(),
             }),
-            NodeKind::Symlink(_) => None,
+            NodeKind::Symlink(_) | NodeKind::Extracted => None,
         }
     }
 
@@ -204,7 +243,7 @@ impl FsView {
                 data: &n.data,
                 layer: n.layer.as_ref(),
             }),
-            NodeKind::Symlink(_) => None,
+            NodeKind::Symlink(_) | NodeKind::Extracted => None,
         })
     }
 
@@ -224,7 +263,7 @@ impl FsView {
                     data: &n.data,
                     layer: n.layer.as_ref(),
                 }),
-                NodeKind::Symlink(_) => None,
+                NodeKind::Symlink(_) | NodeKind::Extracted => None,
             })
     }
 }

@@ -7,14 +7,14 @@
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher, Hasher};
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Cursor, Read, Seek, SeekFrom, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use palisade_model::{Digest, DigestAlgorithm, ScanWarning};
 use sha2::{Digest as _, Sha256, Sha512};
 
-use crate::fs::{normalize_path, FsView};
+use crate::fs::{normalize_path, Extracts, FsView};
 use crate::limits::Limits;
 use crate::tar::{EntryKind, TarError, TarReader};
 
@@ -85,8 +85,43 @@ impl Budget {
 
 #[derive(Debug, Clone)]
 enum Item {
-    File(Arc<[u8]>),
+    File {
+        whole: Option<Arc<[u8]>>,
+        extracts: Extracts,
+    },
     Symlink(String),
+}
+
+/// A readable, seekable file handed to extractors.
+pub trait ReadSeek: Read + Seek {}
+impl<T: Read + Seek> ReadSeek for T {}
+
+/// Decides what the walker keeps of each regular file: the whole content,
+/// extracts (what an extractor reduces a big file to — a binary's build
+/// info, an archive's manifests), or nothing.
+pub trait Selector: Sync {
+    /// Keep the file at `path` whole.
+    fn whole(&self, path: &str) -> bool;
+    /// Whether some extractor wants ELF executables (lets the walker peek
+    /// at executable files' first bytes only when it matters).
+    fn wants_executables(&self) -> bool {
+        false
+    }
+    /// Extractors (by index) that want this file.
+    fn extractors(&self, _path: &str, _elf_executable: bool) -> Vec<usize> {
+        Vec::new()
+    }
+    /// Run extractor `index` on `file`: its name and what it kept.
+    fn extract(&self, _index: usize, _path: &str, _file: &mut dyn ReadSeek) -> Option<(&'static str, Vec<u8>)> {
+        None
+    }
+}
+
+/// Any `Fn(&str) -> bool` selects whole files by path.
+impl<F: Fn(&str) -> bool + Sync> Selector for F {
+    fn whole(&self, path: &str) -> bool {
+        self(path)
+    }
 }
 
 /// What one layer contributes to the merged view.
@@ -99,8 +134,9 @@ pub struct LayerContents {
     /// Paths deleted from lower layers.
     pub whiteouts: Vec<String>,
     items: HashMap<String, Item>,
-    /// Wanted hard links whose target is in a lower layer: (path, target).
-    lower_hardlinks: Vec<(String, String)>,
+    /// Possibly wanted hard links whose target is in a lower layer:
+    /// (path, target, whether a missing target deserves a warning).
+    lower_hardlinks: Vec<(String, String, bool)>,
     /// Hashes of every other path this layer writes (unwanted files,
     /// directories, devices): they replace whatever lower layers had there.
     shadowed: HashSet<u64>,
@@ -210,7 +246,7 @@ pub struct LayerReadOptions<'a> {
     pub expected: Option<&'a Digest>,
     /// The layer's identity for reports (defaults to `expected`).
     pub digest: Option<&'a Digest>,
-    pub wants: &'a (dyn Fn(&str) -> bool + Sync),
+    pub selector: &'a dyn Selector,
     pub limits: &'a Limits,
     pub budget: &'a Budget,
     /// Called with the number of raw bytes read, as they are read.
@@ -367,36 +403,99 @@ fn walk<R: Read>(
         }
         match entry.kind {
             EntryKind::File => {
-                if !(opts.wants)(&path) {
+                let whole = opts.selector.whole(&path);
+                let mut head: Vec<u8> = Vec::new();
+                let mut elf = false;
+                if !whole && entry.mode & 0o111 != 0 && entry.size >= 4 && opts.selector.wants_executables() {
+                    let mut magic = [0u8; 4];
+                    tar.data_reader().read_exact(&mut magic).map_err(TarError::Io)?;
+                    head.extend_from_slice(&magic);
+                    elf = &magic == b"\x7fELF";
+                }
+                let extractors = opts.selector.extractors(&path, elf);
+                if !whole && extractors.is_empty() {
                     shadow(out, path);
                     continue;
                 }
-                if entry.size > opts.limits.max_buffered_file {
+                if whole {
+                    if entry.size > opts.limits.max_buffered_file {
+                        warn(
+                            out,
+                            &path,
+                            format!(
+                                "file is {} bytes, over the {}-byte limit for package databases; skipped",
+                                entry.size, opts.limits.max_buffered_file
+                            ),
+                        );
+                        shadow(out, path);
+                        continue;
+                    }
+                    if !opts.budget.take(entry.size) {
+                        warn(
+                            out,
+                            &path,
+                            format!(
+                                "the image's buffering budget of {} bytes is spent; file skipped",
+                                opts.limits.max_buffered_total
+                            ),
+                        );
+                        shadow(out, path);
+                        continue;
+                    }
+                    let mut data = head;
+                    data.extend_from_slice(&tar.read_data()?);
+                    let extracts = run_extractors(opts, &extractors, &path, &mut Cursor::new(&data[..]));
+                    out.items.insert(
+                        path,
+                        Item::File {
+                            whole: Some(Arc::from(data)),
+                            extracts,
+                        },
+                    );
+                    continue;
+                }
+                if entry.size > opts.limits.max_extract_input {
                     warn(
                         out,
                         &path,
-                        format!(
-                            "file is {} bytes, over the {}-byte limit for package databases; skipped",
-                            entry.size, opts.limits.max_buffered_file
-                        ),
+                        format!("file is {} bytes, over the {}-byte limit for extraction; skipped", entry.size, opts.limits.max_extract_input),
                     );
                     shadow(out, path);
                     continue;
                 }
-                if !opts.budget.take(entry.size) {
-                    warn(
-                        out,
-                        &path,
-                        format!(
-                            "the image's buffering budget of {} bytes is spent; file skipped",
-                            opts.limits.max_buffered_total
-                        ),
-                    );
+                let extracts = if entry.size <= opts.limits.max_in_memory_extract {
+                    let mut data = head;
+                    data.extend_from_slice(&tar.read_data()?);
+                    run_extractors(opts, &extractors, &path, &mut Cursor::new(&data[..]))
+                } else {
+                    // Large: an unnamed temporary file, gone when dropped.
+                    let mut spool = match tempfile::tempfile() {
+                        Ok(f) => f,
+                        Err(e) => {
+                            warn(out, &path, format!("cannot create a temporary file for extraction: {e}; skipped"));
+                            shadow(out, path);
+                            continue;
+                        }
+                    };
+                    let copied = spool
+                        .write_all(&head)
+                        .and_then(|()| io::copy(&mut tar.data_reader(), &mut spool).map(|_| ()))
+                        .and_then(|()| spool.seek(SeekFrom::Start(0)).map(|_| ()));
+                    if let Err(e) = copied {
+                        if e.kind() == io::ErrorKind::UnexpectedEof {
+                            return Err(TarError::Io(e));
+                        }
+                        warn(out, &path, format!("cannot spool for extraction: {e}; skipped"));
+                        shadow(out, path);
+                        continue;
+                    }
+                    run_extractors(opts, &extractors, &path, &mut spool)
+                };
+                if extracts.is_empty() {
                     shadow(out, path);
-                    continue;
+                } else {
+                    out.items.insert(path, Item::File { whole: None, extracts });
                 }
-                let data = tar.read_data()?;
-                out.items.insert(path, Item::File(Arc::from(data)));
             }
             EntryKind::Symlink(target) => {
                 if out.items.len() >= opts.limits.max_symlinks {
@@ -416,14 +515,23 @@ fn walk<R: Read>(
                     shadow(out, path);
                     continue;
                 };
-                if !(opts.wants)(&path) {
+                // A link shares its target's content: keep whatever was kept
+                // of the target (its path may be the one a cataloger wants).
+                let maybe_wanted = opts.selector.whole(&path)
+                    || opts.selector.wants_executables()
+                    || !opts.selector.extractors(&path, false).is_empty();
+                let target_kept = matches!(out.items.get(&target), Some(Item::File { .. }));
+                if !maybe_wanted && !target_kept {
                     shadow(out, path);
                     continue;
                 }
                 match out.items.get(&target) {
-                    Some(Item::File(data)) => {
-                        let data = Arc::clone(data);
-                        out.items.insert(path, Item::File(data));
+                    Some(Item::File { whole, extracts }) => {
+                        let item = Item::File {
+                            whole: whole.clone(),
+                            extracts: extracts.clone(),
+                        };
+                        out.items.insert(path, item);
                     }
                     _ if out.shadowed.contains(&path_hash(&target)) => {
                         warn(
@@ -433,12 +541,15 @@ fn walk<R: Read>(
                         );
                         shadow(out, path);
                     }
-                    _ => out.lower_hardlinks.push((path, target)),
+                    _ => {
+                        let whole = opts.selector.whole(&path);
+                        out.lower_hardlinks.push((path, target, whole));
+                    }
                 }
             }
             EntryKind::Dir => shadow(out, path),
             EntryKind::Sparse => {
-                if (opts.wants)(&path) {
+                if opts.selector.whole(&path) {
                     warn(
                         out,
                         &path,
@@ -458,6 +569,23 @@ fn walk<R: Read>(
     Ok(())
 }
 
+/// Run each extractor over `file`, rewinding between them. Extracts count
+/// against the image's buffering budget.
+fn run_extractors(opts: &LayerReadOptions<'_>, which: &[usize], path: &str, file: &mut dyn ReadSeek) -> Extracts {
+    let mut out = Vec::new();
+    for &i in which {
+        if file.seek(SeekFrom::Start(0)).is_err() {
+            break;
+        }
+        if let Some((name, bytes)) = opts.selector.extract(i, path, file) {
+            if opts.budget.take(bytes.len() as u64) {
+                out.push((name, Arc::from(bytes)));
+            }
+        }
+    }
+    out
+}
+
 fn shadow(out: &mut LayerContents, path: String) {
     out.shadowed.insert(path_hash(&path));
     out.items.remove(&path);
@@ -474,9 +602,10 @@ pub fn apply_layer(view: &mut FsView, layer: LayerContents) -> Vec<ScanWarning> 
     }
     // Hard links into lower layers, resolved before this layer's own changes.
     let mut linked = Vec::new();
-    for (path, target) in layer.lower_hardlinks {
-        match view.file_data(&target) {
-            Some(data) => linked.push((path, data)),
+    for (path, target, warn_missing) in layer.lower_hardlinks {
+        match view.file_parts(&target) {
+            Some(parts) => linked.push((path, parts)),
+            None if !warn_missing => {}
             None => warnings.push(ScanWarning {
                 location: format!(
                     "{}:{}",
@@ -496,12 +625,12 @@ pub fn apply_layer(view: &mut FsView, layer: LayerContents) -> Vec<ScanWarning> 
     }
     for (path, item) in layer.items {
         match item {
-            Item::File(data) => view.insert_file(path, data, layer.digest.clone()),
+            Item::File { whole, extracts } => view.insert_entry(path, whole, extracts, layer.digest.clone()),
             Item::Symlink(target) => view.insert_symlink(path, target, layer.digest.clone()),
         }
     }
-    for (path, data) in linked {
-        view.insert_file(path, data, layer.digest.clone());
+    for (path, (whole, extracts)) in linked {
+        view.insert_entry(path, whole, extracts, layer.digest.clone());
     }
     warnings
 }

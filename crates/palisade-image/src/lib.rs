@@ -19,7 +19,9 @@ pub mod layer;
 pub mod limits;
 mod tar;
 
-pub use layer::{apply_layer, read_layer, Budget, LayerContents, LayerError, LayerReadOptions};
+pub use layer::{
+    apply_layer, read_layer, Budget, LayerContents, LayerError, LayerReadOptions, ReadSeek, Selector,
+};
 pub use limits::Limits;
 pub use tar::TarError;
 pub mod source;
@@ -29,4 +31,4 @@ pub use source::{
 };
 pub mod scan;
 
-pub use scan::{inventory, Inventory, NoProgress, Progress, ScanError, ScanOptions};
+pub use scan::{inventory, CatalogSelector, Inventory, NoProgress, Progress, ScanError, ScanOptions};

@@ -25,6 +25,12 @@ pub struct Limits {
     pub max_manifest: u64,
     /// Layers in one image.
     pub max_layers: usize,
+    /// Largest file handed to a cataloger's extractor (a binary or an
+    /// archive it reduces to a few bytes).
+    pub max_extract_input: u64,
+    /// Files handed to extractors up to this size are held in memory;
+    /// larger ones go to an unnamed temporary file owned by the scan.
+    pub max_in_memory_extract: u64,
 }
 
 impl Default for Limits {
@@ -39,6 +45,8 @@ impl Default for Limits {
             max_symlinks: 500_000,
             max_manifest: 8 << 20,
             max_layers: 1000,
+            max_extract_input: 4 << 30,
+            max_in_memory_extract: 16 << 20,
         }
     }
 }

@@ -9,7 +9,9 @@ use palisade_model::{Artifact, Package, ScanWarning};
 
 use crate::catalog::{self, CatalogContext, CatalogOutput, Cataloger};
 use crate::fs::FsView;
-use crate::layer::{apply_layer, read_layer, Budget, LayerContents, LayerError, LayerReadOptions};
+use crate::layer::{
+    apply_layer, read_layer, Budget, LayerContents, LayerError, LayerReadOptions, ReadSeek, Selector,
+};
 use crate::limits::Limits;
 use crate::source::{
     read_dir_source, DockerArchiveSource, ImageInfo, ImageRef, LayerSource, OciLayoutSource,
@@ -71,9 +73,43 @@ pub struct Inventory {
     pub warnings: Vec<ScanWarning>,
 }
 
-/// Whether any cataloger (or OS detection) needs `path`.
-fn wants_fn(catalogers: &[Box<dyn Cataloger>]) -> impl Fn(&str) -> bool + Sync + '_ {
-    move |p: &str| catalog::os_files_wanted(p) || catalogers.iter().any(|c| c.wants(p))
+/// What the catalogers (and OS detection) want kept of each file.
+pub struct CatalogSelector<'a> {
+    catalogers: &'a [Box<dyn Cataloger>],
+    executables: bool,
+}
+
+impl<'a> CatalogSelector<'a> {
+    pub fn new(catalogers: &'a [Box<dyn Cataloger>]) -> Self {
+        CatalogSelector {
+            catalogers,
+            executables: catalogers.iter().any(|c| c.wants_executables()),
+        }
+    }
+}
+
+impl Selector for CatalogSelector<'_> {
+    fn whole(&self, path: &str) -> bool {
+        catalog::os_files_wanted(path) || self.catalogers.iter().any(|c| c.wants(path))
+    }
+
+    fn wants_executables(&self) -> bool {
+        self.executables
+    }
+
+    fn extractors(&self, path: &str, elf_executable: bool) -> Vec<usize> {
+        self.catalogers
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.wants_extract(path, elf_executable))
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    fn extract(&self, index: usize, path: &str, file: &mut dyn ReadSeek) -> Option<(&'static str, Vec<u8>)> {
+        let c = self.catalogers.get(index)?;
+        c.extract(path, file).map(|b| (c.name(), b))
+    }
 }
 
 /// Scan one image.
@@ -83,7 +119,7 @@ pub fn inventory(
     progress: &dyn Progress,
 ) -> Result<Inventory, ScanError> {
     let catalogers = catalog::default_catalogers();
-    let wants = wants_fn(&catalogers);
+    let wants = CatalogSelector::new(&catalogers);
     let (view, warnings, info) = match image {
         ImageRef::Dir(path) => {
             let _span = tracing::info_span!("read_dir", path = %path.display()).entered();
@@ -162,7 +198,7 @@ pub fn catalog_view(
 /// Read every layer (in parallel) and merge them in order.
 pub fn read_layers(
     src: &dyn LayerSource,
-    wants: &(dyn Fn(&str) -> bool + Sync),
+    wants: &dyn Selector,
     opts: &ScanOptions,
     progress: &dyn Progress,
 ) -> Result<(FsView, Vec<ScanWarning>, ImageInfo), ScanError> {
@@ -211,7 +247,7 @@ pub fn read_layers(
 fn read_one(
     src: &dyn LayerSource,
     i: usize,
-    wants: &(dyn Fn(&str) -> bool + Sync),
+    wants: &dyn Selector,
     limits: &Limits,
     budget: &Budget,
     progress: &dyn Progress,
@@ -231,7 +267,7 @@ fn read_one(
             label: label.clone(),
             expected: if verify { digest.as_ref() } else { None },
             digest: digest.as_ref(),
-            wants,
+            selector: wants,
             limits,
             budget,
             progress: None,

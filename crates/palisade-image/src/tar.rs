@@ -35,6 +35,8 @@ pub(crate) struct Entry {
     pub(crate) size: u64,
     /// Offset of the data in the uncompressed stream.
     pub(crate) data_offset: u64,
+    /// Permission bits from the header.
+    pub(crate) mode: u32,
 }
 
 /// Why a tar stream could not be read.
@@ -388,11 +390,15 @@ impl<R: Read> TarReader<R> {
             // the header claims, since that is how the stream is laid out.
             self.remaining = size;
             self.padding = padded(size) - size;
+            let mode = parse_number(field(&block, 100, 8))
+                .and_then(|m| u32::try_from(m & 0o7777).ok())
+                .unwrap_or(0);
             return Ok(Some(Entry {
                 path,
                 kind,
                 size,
                 data_offset: self.pos,
+                mode,
             }));
         }
     }
@@ -438,6 +444,11 @@ impl<R: Read> TarReader<R> {
         Ok(data)
     }
 
+    /// A reader over the rest of the current entry's data.
+    pub(crate) fn data_reader(&mut self) -> EntryData<'_, R> {
+        EntryData { tar: self }
+    }
+
     /// Read everything after the end-of-archive marker, so that a digest
     /// over the whole stream can be checked.
     pub(crate) fn drain(&mut self) -> Result<(), TarError> {
@@ -452,6 +463,32 @@ impl<R: Read> TarReader<R> {
                 Err(e) => return Err(TarError::Io(e)),
             }
         }
+    }
+}
+
+/// The remaining data of the current entry, as a `Read`.
+pub(crate) struct EntryData<'a, R> {
+    tar: &'a mut TarReader<R>,
+}
+
+impl<R: Read> Read for EntryData<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let want = usize::try_from(self.tar.remaining.min(buf.len() as u64)).unwrap_or(0);
+        if want == 0 {
+            return Ok(0);
+        }
+        let n = self.tar.inner.read(buf.get_mut(..want).unwrap_or(&mut []))?;
+        if n == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!("truncated tar stream at offset {}", self.tar.pos),
+            ));
+        }
+        self.tar.remaining -= n as u64;
+        self.tar
+            .advance(n as u64)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
+        Ok(n)
     }
 }
 

@@ -42,6 +42,27 @@ pub trait Cataloger: Send + Sync {
 
     /// Read the merged view and append packages and warnings.
     fn catalog(&self, ctx: &CatalogContext<'_>, out: &mut CatalogOutput);
+
+    /// Whether this cataloger wants ELF executables offered to
+    /// [`Cataloger::extract`] (Go build info, `cargo auditable` data).
+    fn wants_executables(&self) -> bool {
+        false
+    }
+
+    /// Whether the file at `path` should be reduced by
+    /// [`Cataloger::extract`] instead of kept whole (big files such as
+    /// archives and binaries). `elf_executable` is true for ELF files with
+    /// an execute bit. Called for every file: cheap tests only.
+    fn wants_extract(&self, _path: &str, _elf_executable: bool) -> bool {
+        false
+    }
+
+    /// Reduce a file to the few bytes `catalog` needs, read back with
+    /// [`FsView::extracted`] under this cataloger's name. `None` when the
+    /// file holds nothing for it. `file` is seekable and starts at 0.
+    fn extract(&self, _path: &str, _file: &mut dyn crate::layer::ReadSeek) -> Option<Vec<u8>> {
+        None
+    }
 }
 
 // --- Registry of catalogers. ---

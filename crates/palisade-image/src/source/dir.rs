@@ -15,12 +15,21 @@ use palisade_model::ScanWarning;
 
 use super::SourceError;
 use crate::fs::FsView;
+use crate::layer::Selector;
 use crate::limits::Limits;
 
-/// Walk `root` and buffer the files `wants` asks for.
+fn is_elf(path: &std::path::Path) -> bool {
+    let mut magic = [0u8; 4];
+    fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .is_ok()
+        && &magic == b"\x7fELF"
+}
+
+/// Walk `root` and keep what `selector` asks for.
 pub fn read_dir_source(
     root: &Path,
-    wants: &(dyn Fn(&str) -> bool + Sync),
+    selector: &dyn Selector,
     limits: &Limits,
 ) -> Result<(FsView, Vec<ScanWarning>), SourceError> {
     let meta = fs::metadata(root).map_err(|source| SourceError::Io {
@@ -85,8 +94,37 @@ pub fn read_dir_source(
                 if md.dev() == device {
                     stack.push((entry.path(), path));
                 }
-            } else if ft.is_file() && wants(&path) {
+            } else if ft.is_file() {
+                let whole = selector.whole(&path);
+                let elf = !whole
+                    && md.mode() & 0o111 != 0
+                    && selector.wants_executables()
+                    && is_elf(&entry.path());
+                let extractors = selector.extractors(&path, elf);
+                if !whole && extractors.is_empty() {
+                    continue;
+                }
                 let size = md.len();
+                let mut extracts = Vec::new();
+                if !extractors.is_empty() && size <= limits.max_extract_input {
+                    if let Ok(mut f) = fs::File::open(entry.path()) {
+                        for &i in &extractors {
+                            if std::io::Seek::seek(&mut f, std::io::SeekFrom::Start(0)).is_err() {
+                                break;
+                            }
+                            if let Some((name, bytes)) = selector.extract(i, &path, &mut f) {
+                                buffered += bytes.len() as u64;
+                                extracts.push((name, Arc::from(bytes)));
+                            }
+                        }
+                    }
+                }
+                if !whole {
+                    if !extracts.is_empty() {
+                        view.insert_entry(path, None, extracts, None);
+                    }
+                    continue;
+                }
                 if size > limits.max_buffered_file {
                     warn(
                         &mut warnings,
@@ -99,11 +137,7 @@ pub fn read_dir_source(
                     continue;
                 }
                 if buffered + size > limits.max_buffered_total {
-                    warn(
-                        &mut warnings,
-                        &path,
-                        "buffering budget spent; skipped".into(),
-                    );
+                    warn(&mut warnings, &path, "buffering budget spent; skipped".into());
                     continue;
                 }
                 let mut data = Vec::new();
@@ -112,7 +146,7 @@ pub fn read_dir_source(
                 match read {
                     Ok(_) => {
                         buffered += data.len() as u64;
-                        view.insert_file(path, Arc::from(data), None);
+                        view.insert_entry(path, Some(Arc::from(data)), extracts, None);
                     }
                     Err(e) => warn(&mut warnings, &path, format!("cannot read: {e}")),
                 }
