@@ -21,7 +21,7 @@ pub enum NodeKind {
 }
 
 /// What an extractor (by cataloger name) took from a file.
-pub type Extracts = Vec<(&'static str, Arc<[u8]>)>;
+pub type Extracts = Vec<(Arc<str>, Arc<[u8]>)>;
 
 #[derive(Debug, Clone)]
 struct Node {
@@ -99,7 +99,7 @@ impl FsView {
         self.nodes.iter().filter_map(move |(k, n)| {
             n.extracts
                 .iter()
-                .find(|(by, _)| *by == name)
+                .find(|(by, _)| &**by == name)
                 .map(|(_, data)| FileRef {
                     path: k,
                     data,
@@ -149,7 +149,9 @@ impl FsView {
     /// `path` itself (no symlinks followed), for hard links.
     pub(crate) fn file_parts(&self, path: &str) -> Option<(Option<Arc<[u8]>>, Extracts)> {
         match self.nodes.get(path) {
-            Some(n) if n.kind == NodeKind::File => Some((Some(Arc::clone(&n.data)), n.extracts.clone())),
+            Some(n) if n.kind == NodeKind::File => {
+                Some((Some(Arc::clone(&n.data)), n.extracts.clone()))
+            }
             Some(n) if n.kind == NodeKind::Extracted => Some((None, n.extracts.clone())),
             _ => None,
         }
@@ -173,7 +175,9 @@ impl FsView {
     pub fn buffered_bytes(&self) -> u64 {
         self.nodes
             .values()
-            .map(|n| n.data.len() as u64 + n.extracts.iter().map(|(_, e)| e.len() as u64).sum::<u64>())
+            .map(|n| {
+                n.data.len() as u64 + n.extracts.iter().map(|(_, e)| e.len() as u64).sum::<u64>()
+            })
             .sum()
     }
 

@@ -6,7 +6,6 @@
 //! then merges them in order into an [`FsView`].
 
 use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasher, Hasher};
 use std::io::{self, BufRead, BufReader, Cursor, Read, Seek, SeekFrom, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -112,7 +111,12 @@ pub trait Selector: Sync {
         Vec::new()
     }
     /// Run extractor `index` on `file`: its name and what it kept.
-    fn extract(&self, _index: usize, _path: &str, _file: &mut dyn ReadSeek) -> Option<(&'static str, Vec<u8>)> {
+    fn extract(
+        &self,
+        _index: usize,
+        _path: &str,
+        _file: &mut dyn ReadSeek,
+    ) -> Option<(&'static str, Vec<u8>)> {
         None
     }
 }
@@ -153,16 +157,138 @@ impl LayerContents {
     pub fn buffered_items(&self) -> usize {
         self.items.len()
     }
+
+    pub(crate) fn encode_into(&self, w: &mut crate::cache::Writer) {
+        let strs = |w: &mut crate::cache::Writer, v: &[String]| {
+            w.u64(v.len() as u64);
+            for s in v {
+                w.str(s);
+            }
+        };
+        strs(w, &self.opaque_dirs);
+        strs(w, &self.whiteouts);
+        let mut items: Vec<(&String, &Item)> = self.items.iter().collect();
+        items.sort_by(|a, b| a.0.cmp(b.0));
+        w.u64(items.len() as u64);
+        for (path, item) in items {
+            w.str(path);
+            match item {
+                Item::Symlink(t) => {
+                    w.u64(0);
+                    w.str(t);
+                }
+                Item::File { whole, extracts } => {
+                    w.u64(1);
+                    match whole {
+                        Some(d) => {
+                            w.u64(1);
+                            w.bytes(d);
+                        }
+                        None => w.u64(0),
+                    }
+                    w.u64(extracts.len() as u64);
+                    for (name, data) in extracts {
+                        w.str(name);
+                        w.bytes(data);
+                    }
+                }
+            }
+        }
+        w.u64(self.lower_hardlinks.len() as u64);
+        for (p, t, warn) in &self.lower_hardlinks {
+            w.str(p);
+            w.str(t);
+            w.u64(u64::from(*warn));
+        }
+        let mut shadowed: Vec<u64> = self.shadowed.iter().copied().collect();
+        shadowed.sort_unstable();
+        w.u64(shadowed.len() as u64);
+        for h in shadowed {
+            w.u64(h);
+        }
+        w.u64(self.warnings.len() as u64);
+        for x in &self.warnings {
+            w.str(&x.location);
+            w.str(&x.message);
+        }
+        w.u64(self.compressed_bytes);
+        w.u64(self.uncompressed_bytes);
+        w.u64(self.entries);
+    }
+
+    pub(crate) fn decode_from(r: &mut crate::cache::Reader<'_>) -> Option<LayerContents> {
+        let strs = |r: &mut crate::cache::Reader<'_>| -> Option<Vec<String>> {
+            let n = r.count()?;
+            (0..n).map(|_| r.string()).collect()
+        };
+        let opaque_dirs = strs(r)?;
+        let whiteouts = strs(r)?;
+        let n = r.count()?;
+        let mut items = HashMap::with_capacity(n);
+        for _ in 0..n {
+            let path = r.string()?;
+            let item = match r.u64()? {
+                0 => Item::Symlink(r.string()?),
+                1 => {
+                    let whole = match r.u64()? {
+                        1 => Some(Arc::from(r.bytes()?)),
+                        0 => None,
+                        _ => return None,
+                    };
+                    let m = r.count()?;
+                    let mut extracts = Vec::with_capacity(m);
+                    for _ in 0..m {
+                        let name: Arc<str> = Arc::from(r.string()?);
+                        extracts.push((name, Arc::from(r.bytes()?)));
+                    }
+                    Item::File { whole, extracts }
+                }
+                _ => return None,
+            };
+            items.insert(path, item);
+        }
+        let n = r.count()?;
+        let mut lower_hardlinks = Vec::with_capacity(n);
+        for _ in 0..n {
+            lower_hardlinks.push((r.string()?, r.string()?, r.u64()? != 0));
+        }
+        let n = r.count()?;
+        let mut shadowed = HashSet::with_capacity(n);
+        for _ in 0..n {
+            shadowed.insert(r.u64()?);
+        }
+        let n = r.count()?;
+        let mut warnings = Vec::with_capacity(n);
+        for _ in 0..n {
+            warnings.push(ScanWarning {
+                location: r.string()?,
+                message: r.string()?,
+            });
+        }
+        Some(LayerContents {
+            digest: None,
+            opaque_dirs,
+            whiteouts,
+            items,
+            lower_hardlinks,
+            shadowed,
+            warnings,
+            compressed_bytes: r.u64()?,
+            uncompressed_bytes: r.u64()?,
+            entries: r.u64()?,
+        })
+    }
 }
 
-/// Fixed-key hashing for the shadow set: deterministic across threads, so
-/// the set built while reading one layer can be probed while merging.
-fn path_hash(path: &str) -> u64 {
-    let mut h =
-        std::hash::BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default()
-            .build_hasher();
-    h.write(path.as_bytes());
-    h.finish()
+/// FNV-1a over the path: deterministic across threads, processes and
+/// compiler versions, so shadow sets can be merged and cached.
+pub(crate) fn path_hash(path: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in path.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
 }
 
 /// Counts and hashes the raw (compressed) bytes as they are read.
@@ -406,9 +532,15 @@ fn walk<R: Read>(
                 let whole = opts.selector.whole(&path);
                 let mut head: Vec<u8> = Vec::new();
                 let mut elf = false;
-                if !whole && entry.mode & 0o111 != 0 && entry.size >= 4 && opts.selector.wants_executables() {
+                if !whole
+                    && entry.mode & 0o111 != 0
+                    && entry.size >= 4
+                    && opts.selector.wants_executables()
+                {
                     let mut magic = [0u8; 4];
-                    tar.data_reader().read_exact(&mut magic).map_err(TarError::Io)?;
+                    tar.data_reader()
+                        .read_exact(&mut magic)
+                        .map_err(TarError::Io)?;
                     head.extend_from_slice(&magic);
                     elf = &magic == b"\x7fELF";
                 }
@@ -444,7 +576,8 @@ fn walk<R: Read>(
                     }
                     let mut data = head;
                     data.extend_from_slice(&tar.read_data()?);
-                    let extracts = run_extractors(opts, &extractors, &path, &mut Cursor::new(&data[..]));
+                    let extracts =
+                        run_extractors(opts, &extractors, &path, &mut Cursor::new(&data[..]));
                     out.items.insert(
                         path,
                         Item::File {
@@ -458,7 +591,10 @@ fn walk<R: Read>(
                     warn(
                         out,
                         &path,
-                        format!("file is {} bytes, over the {}-byte limit for extraction; skipped", entry.size, opts.limits.max_extract_input),
+                        format!(
+                            "file is {} bytes, over the {}-byte limit for extraction; skipped",
+                            entry.size, opts.limits.max_extract_input
+                        ),
                     );
                     shadow(out, path);
                     continue;
@@ -472,7 +608,13 @@ fn walk<R: Read>(
                     let mut spool = match tempfile::tempfile() {
                         Ok(f) => f,
                         Err(e) => {
-                            warn(out, &path, format!("cannot create a temporary file for extraction: {e}; skipped"));
+                            warn(
+                                out,
+                                &path,
+                                format!(
+                                    "cannot create a temporary file for extraction: {e}; skipped"
+                                ),
+                            );
                             shadow(out, path);
                             continue;
                         }
@@ -485,7 +627,11 @@ fn walk<R: Read>(
                         if e.kind() == io::ErrorKind::UnexpectedEof {
                             return Err(TarError::Io(e));
                         }
-                        warn(out, &path, format!("cannot spool for extraction: {e}; skipped"));
+                        warn(
+                            out,
+                            &path,
+                            format!("cannot spool for extraction: {e}; skipped"),
+                        );
                         shadow(out, path);
                         continue;
                     }
@@ -494,7 +640,13 @@ fn walk<R: Read>(
                 if extracts.is_empty() {
                     shadow(out, path);
                 } else {
-                    out.items.insert(path, Item::File { whole: None, extracts });
+                    out.items.insert(
+                        path,
+                        Item::File {
+                            whole: None,
+                            extracts,
+                        },
+                    );
                 }
             }
             EntryKind::Symlink(target) => {
@@ -571,7 +723,12 @@ fn walk<R: Read>(
 
 /// Run each extractor over `file`, rewinding between them. Extracts count
 /// against the image's buffering budget.
-fn run_extractors(opts: &LayerReadOptions<'_>, which: &[usize], path: &str, file: &mut dyn ReadSeek) -> Extracts {
+fn run_extractors(
+    opts: &LayerReadOptions<'_>,
+    which: &[usize],
+    path: &str,
+    file: &mut dyn ReadSeek,
+) -> Extracts {
     let mut out = Vec::new();
     for &i in which {
         if file.seek(SeekFrom::Start(0)).is_err() {
@@ -579,7 +736,7 @@ fn run_extractors(opts: &LayerReadOptions<'_>, which: &[usize], path: &str, file
         }
         if let Some((name, bytes)) = opts.selector.extract(i, path, file) {
             if opts.budget.take(bytes.len() as u64) {
-                out.push((name, Arc::from(bytes)));
+                out.push((Arc::from(name), Arc::from(bytes)));
             }
         }
     }
@@ -625,7 +782,9 @@ pub fn apply_layer(view: &mut FsView, layer: LayerContents) -> Vec<ScanWarning> 
     }
     for (path, item) in layer.items {
         match item {
-            Item::File { whole, extracts } => view.insert_entry(path, whole, extracts, layer.digest.clone()),
+            Item::File { whole, extracts } => {
+                view.insert_entry(path, whole, extracts, layer.digest.clone())
+            }
             Item::Symlink(target) => view.insert_symlink(path, target, layer.digest.clone()),
         }
     }

@@ -9,10 +9,12 @@
 //! Nothing is ever extracted to disk, and every input is treated as hostile:
 //! see [`Limits`].
 
+pub mod cache;
 pub mod catalog;
 pub mod fs;
 pub mod purl;
 
+pub use cache::LayerCache;
 pub use catalog::{CatalogContext, CatalogOutput, Cataloger};
 pub use fs::{normalize_path, FileRef, FsView, NodeKind};
 pub mod layer;
@@ -20,7 +22,8 @@ pub mod limits;
 mod tar;
 
 pub use layer::{
-    apply_layer, read_layer, Budget, LayerContents, LayerError, LayerReadOptions, ReadSeek, Selector,
+    apply_layer, read_layer, Budget, LayerContents, LayerError, LayerReadOptions, ReadSeek,
+    Selector,
 };
 pub use limits::Limits;
 pub use tar::TarError;
@@ -31,4 +34,6 @@ pub use source::{
 };
 pub mod scan;
 
-pub use scan::{inventory, CatalogSelector, Inventory, NoProgress, Progress, ScanError, ScanOptions};
+pub use scan::{
+    cache_key, inventory, CatalogSelector, Inventory, NoProgress, Progress, ScanError, ScanOptions,
+};

@@ -7,10 +7,12 @@ use std::sync::Mutex;
 
 use palisade_model::{Artifact, Package, ScanWarning};
 
+use crate::cache::LayerCache;
 use crate::catalog::{self, CatalogContext, CatalogOutput, Cataloger};
 use crate::fs::FsView;
 use crate::layer::{
-    apply_layer, read_layer, Budget, LayerContents, LayerError, LayerReadOptions, ReadSeek, Selector,
+    apply_layer, read_layer, Budget, LayerContents, LayerError, LayerReadOptions, ReadSeek,
+    Selector,
 };
 use crate::limits::Limits;
 use crate::source::{
@@ -27,6 +29,8 @@ pub struct ScanOptions {
     pub limits: Limits,
     /// Layers read at once; 0 means one per CPU.
     pub parallelism: usize,
+    /// Reuse what earlier scans extracted from the same layers.
+    pub cache: Option<LayerCache>,
 }
 
 impl Default for ScanOptions {
@@ -36,6 +40,7 @@ impl Default for ScanOptions {
             registry: RegistryOptions::default(),
             limits: Limits::default(),
             parallelism: 0,
+            cache: None,
         }
     }
 }
@@ -106,10 +111,29 @@ impl Selector for CatalogSelector<'_> {
             .collect()
     }
 
-    fn extract(&self, index: usize, path: &str, file: &mut dyn ReadSeek) -> Option<(&'static str, Vec<u8>)> {
+    fn extract(
+        &self,
+        index: usize,
+        path: &str,
+        file: &mut dyn ReadSeek,
+    ) -> Option<(&'static str, Vec<u8>)> {
         let c = self.catalogers.get(index)?;
         c.extract(path, file).map(|b| (c.name(), b))
     }
+}
+
+/// Bump when what catalogers extract changes shape, so cached layers made
+/// by an older scanner are not reused.
+const CACHE_SCHEMA: u32 = 1;
+
+/// The cache key of a cataloger set.
+pub fn cache_key(catalogers: &[Box<dyn Cataloger>]) -> String {
+    let names: Vec<&str> = catalogers.iter().map(|c| c.name()).collect();
+    format!(
+        "palisade-image {} schema {CACHE_SCHEMA} catalogers {}",
+        env!("CARGO_PKG_VERSION"),
+        names.join(",")
+    )
 }
 
 /// Scan one image.
@@ -223,7 +247,7 @@ pub fn read_layers(
                 if i >= n {
                     break;
                 }
-                let r = read_one(src, i, wants, &opts.limits, &budget, progress_ref);
+                let r = read_one(src, i, wants, opts, &budget, progress_ref);
                 if let Ok(c) = &r {
                     progress_ref.layer_done(i, c);
                 }
@@ -248,13 +272,28 @@ fn read_one(
     src: &dyn LayerSource,
     i: usize,
     wants: &dyn Selector,
-    limits: &Limits,
+    scan: &ScanOptions,
     budget: &Budget,
     progress: &dyn Progress,
 ) -> Result<LayerContents, ScanError> {
+    let limits = &scan.limits;
     let layer = src.info().layers.get(i).cloned();
     let digest = layer.as_ref().and_then(|l| l.digest.clone());
     let verify = layer.as_ref().is_some_and(|l| l.verify);
+    // Only layers whose bytes were checked against their digest are cached.
+    let cache = scan.cache.as_ref().filter(|_| verify);
+    if let (Some(cache), Some(d)) = (cache, digest.as_ref()) {
+        if let Some(c) = cache.get(d) {
+            tracing::debug!(layer = %d, "layer cache hit");
+            progress.bytes(
+                layer
+                    .as_ref()
+                    .and_then(|l| l.size)
+                    .unwrap_or(c.compressed_bytes),
+            );
+            return Ok(c);
+        }
+    }
     let label = digest
         .as_ref()
         .map_or_else(|| format!("#{i}"), ToString::to_string);
@@ -278,7 +317,12 @@ fn read_one(
             pending: 0,
         };
         match read_layer(reader, &opts) {
-            Ok(c) => return Ok(c),
+            Ok(c) => {
+                if let (Some(cache), Some(d)) = (cache, digest.as_ref()) {
+                    cache.put(d, &c);
+                }
+                return Ok(c);
+            }
             Err(e) if e.is_transient() && attempt + 1 < attempts => {
                 tracing::warn!(layer = %label, error = %e, "layer read failed; reopening");
                 last = Some(e);

@@ -110,6 +110,16 @@ pub(crate) struct AccessArgs {
     /// Layers to read at once (default: one per CPU).
     #[arg(long, default_value_t = 0, hide_default_value = true)]
     parallelism: usize,
+    /// Layer cache directory: layers seen before are not read again
+    /// (default: $PALISADE_CACHE_DIR, else ~/.cache/palisade/layers).
+    #[arg(long, value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
+    /// Size cap of the layer cache in MiB; least recently used layers go first.
+    #[arg(long, value_name = "MIB", default_value_t = 2048)]
+    cache_max_mib: u64,
+    /// Do not read or write the layer cache.
+    #[arg(long)]
+    no_cache: bool,
 }
 
 #[derive(Debug, Args)]
@@ -233,6 +243,13 @@ fn scan(image: &str, access: &AccessArgs, quiet: bool) -> anyhow::Result<ScanRep
             ..RegistryOptions::default()
         },
         parallelism: access.parallelism,
+        cache: (!access.no_cache).then(|| {
+            palisade_image::LayerCache::new(
+                access.cache_dir.clone().unwrap_or_else(palisade_image::LayerCache::default_dir),
+                access.cache_max_mib.saturating_mul(1 << 20),
+                palisade_image::cache_key(&palisade_image::catalog::default_catalogers()),
+            )
+        }),
         ..ScanOptions::default()
     };
     let progress = ProgressDisplay::new(quiet);

@@ -114,7 +114,7 @@ pub fn read_dir_source(
                             }
                             if let Some((name, bytes)) = selector.extract(i, &path, &mut f) {
                                 buffered += bytes.len() as u64;
-                                extracts.push((name, Arc::from(bytes)));
+                                extracts.push((Arc::from(name), Arc::from(bytes)));
                             }
                         }
                     }
@@ -137,7 +137,11 @@ pub fn read_dir_source(
                     continue;
                 }
                 if buffered + size > limits.max_buffered_total {
-                    warn(&mut warnings, &path, "buffering budget spent; skipped".into());
+                    warn(
+                        &mut warnings,
+                        &path,
+                        "buffering budget spent; skipped".into(),
+                    );
                     continue;
                 }
                 let mut data = Vec::new();
