@@ -231,3 +231,42 @@ fn db_status_reports_sources_and_counts() {
     assert_eq!(v["schema_version"], 1);
     assert_eq!(v["sources"].as_array().unwrap().len(), 2);
 }
+
+#[test]
+fn ignore_file_suppresses_until_expiry() {
+    let db = demo_db();
+    let image = format!("dir:{}", demo_rootfs().display());
+    let dir = tempfile::tempdir().unwrap();
+    let ignore = dir.path().join("ignore.yaml");
+    std::fs::write(
+        &ignore,
+        "ignore:\n  - id: CVE-2022-37434\n    reason: zlib inflate not reachable\n  - id: DSA-5330-1\n    package: curl\n    expires: 2001-01-01\n",
+    )
+    .unwrap();
+    let o = run(palisade()
+        .args(["image", "scan", &image, "--format", "json", "--db"])
+        .arg(db.path())
+        .arg("--ignore-file")
+        .arg(&ignore));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let ids: Vec<String> = v["vulnerabilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| format!("{}/{}", x["id"].as_str().unwrap(), x["package"].as_str().unwrap()))
+        .collect();
+    // zlib's DSA is suppressed through its CVE alias; curl's entry expired.
+    assert!(!ids.iter().any(|i| i.starts_with("DSA-5218-1")), "{ids:?}");
+    assert!(ids.contains(&"DSA-5330-1/curl".to_string()), "{ids:?}");
+    assert!(v["warnings"].as_array().unwrap().iter().any(|w| w["message"].as_str().unwrap().contains("expired")));
+    // A broken ignore file is an input error.
+    std::fs::write(&ignore, "- id: X\n  expires: someday\n").unwrap();
+    let o = run(palisade()
+        .args(["image", "scan", &image, "--db"])
+        .arg(db.path())
+        .arg("--ignore-file")
+        .arg(&ignore));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("ignore.yaml"), "{}", stderr(&o));
+}

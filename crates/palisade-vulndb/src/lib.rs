@@ -43,6 +43,7 @@
 //! [`match_packages`] tests installed packages against it with OSV's range
 //! semantics. [`update`] downloads the sources from upstream.
 
+pub mod ignore;
 mod import;
 mod matcher;
 pub mod osv;
@@ -50,6 +51,7 @@ mod store;
 pub mod update;
 pub mod version;
 
+pub use ignore::{IgnoreError, IgnoreFile, IgnoreRule};
 pub use import::{build, debian_release, BuildError, BuildReport};
 pub use matcher::{match_packages, MatchOutcome};
 pub use osv::{parse_osv, Advisory, Affected, Event, OsvError, Range, RangeKind};

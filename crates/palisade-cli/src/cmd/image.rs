@@ -142,6 +142,11 @@ pub(crate) struct ScanArgs {
     /// Leave out vulnerabilities that have no fixed version yet.
     #[arg(long)]
     ignore_unfixed: bool,
+    /// Accepted risks (YAML: id, package, reason, expires). Default:
+    /// ./.palisadeignore when it exists. Applied before --fail-on; expired
+    /// entries stop suppressing and are reported.
+    #[arg(long, value_name = "FILE")]
+    ignore_file: Option<PathBuf>,
     #[command(flatten)]
     db: DbArg,
     #[command(flatten)]
@@ -184,6 +189,23 @@ pub(crate) fn run(cmd: ImageCommand, quiet: bool) -> anyhow::Result<ExitCode> {
             }
             report.warnings.extend(outcome.warnings);
             let mut vulns = outcome.matches;
+            let ignore = match &a.ignore_file {
+                Some(p) => Some(palisade_vulndb::IgnoreFile::load(p)?),
+                None => {
+                    let p = std::path::Path::new(".palisadeignore");
+                    p.is_file().then(|| palisade_vulndb::IgnoreFile::load(p)).transpose()?
+                }
+            };
+            if let Some(ignore) = ignore {
+                let out = ignore.apply(&mut vulns, palisade_vulndb::ignore::today());
+                for w in &out.warnings {
+                    tracing::warn!(location = %w.location, "{}", w.message);
+                }
+                if !out.suppressed.is_empty() {
+                    tracing::info!(count = out.suppressed.len(), file = %ignore.path, "vulnerabilities suppressed by the ignore file");
+                }
+                report.warnings.extend(out.warnings);
+            }
             if a.ignore_unfixed {
                 vulns.retain(|v| v.fixed_version.is_some());
             }
