@@ -3,7 +3,6 @@
 //! through an unnamed temporary file when large — and extracts obey
 //! whiteouts like files.
 
-use std::io::Read;
 
 use palisade_image::scan::read_layers;
 use palisade_image::source::OciLayoutSource;

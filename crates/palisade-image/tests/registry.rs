@@ -168,6 +168,53 @@ fn basic_auth_from_flags_and_docker_config() {
 }
 
 #[test]
+fn bearer_token_auth_through_a_token_server() {
+    let reg = TestRegistry::start(Reg::token_auth()).unwrap();
+    let f = fixtures::alpine_3_19();
+    reg.push_image(&f.build().unwrap(), "private/alpine:3.19")
+        .unwrap();
+    let after_push = reg.tokens_issued();
+    let r = format!("{}/private/alpine:3.19", reg.host_port());
+    let creds = reg.credentials().unwrap().clone();
+    let empty_cfg = tempfile::tempdir().unwrap();
+    let no_creds = RegistryOptions {
+        insecure: true,
+        docker_config: Some(empty_cfg.path().join("none.json")),
+        ..RegistryOptions::default()
+    };
+    let ok = RegistryOptions {
+        username: Some(creds.username.clone()),
+        password: Some(creds.password.clone()),
+        ..no_creds.clone()
+    };
+    let inv = scan(&r, ok).unwrap();
+    assert_eq!(names(&inv), want(&f));
+    // The scan went through the token server, as this user, for pull.
+    let issued = reg.issued_tokens();
+    assert!(issued.len() > after_push, "{issued:?}");
+    assert!(
+        issued.get(after_push..).unwrap().iter().any(|t| {
+            t.subject.as_deref() == Some(creds.username.as_str())
+                && t.grants("private/alpine", "pull")
+        }),
+        "{issued:?}"
+    );
+
+    let before = reg.tokens_issued();
+    let err = scan(&r, no_creds.clone()).unwrap_err().to_string();
+    assert!(err.contains("authentication required"), "{err}");
+    let wrong = RegistryOptions {
+        username: Some(creds.username.clone()),
+        password: Some("wrong".into()),
+        ..no_creds
+    };
+    let err = scan(&r, wrong).unwrap_err().to_string();
+    assert!(err.contains("authentication failed"), "{err}");
+    assert_eq!(reg.tokens_issued(), before);
+    assert!(reg.token_refusals() >= 2);
+}
+
+#[test]
 fn tls_with_ca_file_or_insecure() {
     let reg = TestRegistry::start(Reg::tls_auth()).unwrap();
     let f = fixtures::distroless_debian12();

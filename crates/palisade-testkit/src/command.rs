@@ -33,3 +33,38 @@ pub(crate) fn run(cmd: &mut Command) -> Result<Output> {
         })
     }
 }
+
+/// Like [`run`], with `input` written to the program's standard input.
+pub(crate) fn run_with_stdin(cmd: &mut Command, input: &[u8]) -> Result<Output> {
+    use std::io::Write as _;
+    use std::process::Stdio;
+
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|source| Error::Spawn {
+            program: cmd.get_program().to_string_lossy().into_owned(),
+            source,
+        })?;
+    let program = cmd.get_program().to_string_lossy().into_owned();
+    if let Some(mut stdin) = child.stdin.take() {
+        // A program that exits without reading reports its own error below.
+        let _ = stdin.write_all(input);
+    }
+    let output = child
+        .wait_with_output()
+        .map_err(|source| Error::Spawn { program, source })?;
+    if output.status.success() {
+        Ok(output)
+    } else {
+        let mut stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        stderr.push_str(&String::from_utf8_lossy(&output.stdout));
+        Err(Error::Command {
+            command: describe(cmd),
+            status: output.status.to_string(),
+            stderr,
+        })
+    }
+}

@@ -69,6 +69,9 @@ pub enum Error {
     /// The registry process did not come up; `log` is everything it printed.
     #[error("registry did not start: {reason}\n--- registry log ---\n{log}")]
     RegistryStart { reason: String, log: String },
+    /// A token was asked of a registry that does not use token auth.
+    #[error("registry {registry} does not use token auth")]
+    NoTokenServer { registry: String },
     /// An HTTP answer from `curl` could not be understood.
     #[error("unexpected answer from {url}: {reason}")]
     Http { url: String, reason: String },

@@ -10,7 +10,10 @@
 //! * [`fixtures`] — realistic Debian, distroless, Alpine, multi-arch and
 //!   hostile images, each with the exact packages a scanner should report.
 //! * [`registry`] — a real registry (`docker-registry`) on 127.0.0.1 with
-//!   optional TLS and basic auth, and `skopeo` pushes that keep digests.
+//!   optional TLS and basic or bearer-token auth, and `skopeo` pushes that
+//!   keep digests.
+//! * [`token`] — the bearer-token server behind token auth: RS256 JWTs
+//!   with an `x5c` certificate, signed by `openssl`.
 //!
 //! Everything is deterministic: the same builder always yields the same
 //! digests. External programs used: `docker-registry`, `skopeo`, `openssl`,
@@ -32,6 +35,7 @@ pub mod layer;
 pub mod layout;
 pub mod media_type;
 pub mod registry;
+pub mod token;
 
 pub use archive::{write_docker_archive, ArchivedImage, DockerArchiveLayout, DockerArchiveOptions};
 pub use digest::Digest;
@@ -43,3 +47,4 @@ pub use layout::{
     Platform,
 };
 pub use registry::{Credentials, HttpResponse, RegistryOptions, TestRegistry};
+pub use token::{Grant, IssuedToken, TokenAuth};

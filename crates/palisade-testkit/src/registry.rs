@@ -7,6 +7,14 @@
 //! `docker-registry serve`, and waits until `GET /v2/` answers. Dropping the
 //! value kills the process and removes the directory.
 //!
+//! With [`RegistryOptions::token_auth`] the registry uses distribution's
+//! bearer-token mode instead of htpasswd: a token server from
+//! [`crate::token`] runs beside it on another loopback port, the registry's
+//! `auth: token:` section points its `realm` there, and the credentials are
+//! checked by that server. [`TestRegistry::get`] and friends then follow the
+//! `WWW-Authenticate: Bearer` challenge like a real client, and skopeo does
+//! the same with `--dest-creds`.
+//!
 //! Images are pushed from OCI layouts with `skopeo copy --preserve-digests`,
 //! so the registry serves exactly the bytes the test built. HTTP checks go
 //! through `curl`, which keeps TLS and HTTP/2 out of this crate's
@@ -31,6 +39,7 @@ use crate::digest::Digest;
 use crate::error::{Error, Result};
 use crate::layout::{BuiltImage, BuiltIndex, REF_NAME_ANNOTATION};
 use crate::media_type;
+use crate::token::{self, IssuedToken, TokenAuth, TokenServer};
 
 /// The registry binary.
 pub const REGISTRY_BINARY: &str = "docker-registry";
@@ -68,8 +77,14 @@ impl Default for Credentials {
 pub struct RegistryOptions {
     /// Serve HTTPS with a fresh self-signed certificate.
     pub tls: bool,
-    /// Require these credentials (htpasswd, bcrypt).
+    /// Require these credentials (htpasswd, bcrypt; or checked by the
+    /// token server when `token` is set).
     pub auth: Option<Credentials>,
+    /// Bearer-token auth through a local token server instead of htpasswd.
+    /// Without `auth`, only anonymous pull tokens can be had (and only with
+    /// [`TokenAuth::anonymous_pull`]). Combines with `tls`; the token realm
+    /// itself stays plain HTTP on 127.0.0.1.
+    pub token: Option<TokenAuth>,
     /// How long to wait for `GET /v2/` to answer.
     pub startup_timeout: Duration,
     /// YAML appended verbatim to `config.yml`; it may only add top-level
@@ -82,6 +97,7 @@ impl Default for RegistryOptions {
         RegistryOptions {
             tls: false,
             auth: None,
+            token: None,
             startup_timeout: Duration::from_secs(30),
             extra_config: String::new(),
         }
@@ -115,6 +131,17 @@ impl RegistryOptions {
         RegistryOptions {
             tls: true,
             auth: Some(Credentials::default()),
+            ..RegistryOptions::default()
+        }
+    }
+
+    /// Plain HTTP with bearer-token auth: a token server on 127.0.0.1 issues
+    /// RS256 JWTs to [`Credentials::default`], and nothing to anonymous
+    /// requests.
+    pub fn token_auth() -> Self {
+        RegistryOptions {
+            auth: Some(Credentials::default()),
+            token: Some(TokenAuth::default()),
             ..RegistryOptions::default()
         }
     }
@@ -158,6 +185,14 @@ pub struct TestRegistry {
     port: u16,
     tls: bool,
     credentials: Option<Credentials>,
+    /// Stopped after the registry (fields drop after `Drop::drop`).
+    token: Option<TokenServer>,
+}
+
+/// How a request through `curl` authenticates.
+enum Authorization<'a> {
+    Basic(&'a Credentials),
+    Bearer(&'a str),
 }
 
 const MAX_PORT_ATTEMPTS: usize = 5;
@@ -172,7 +207,15 @@ impl TestRegistry {
         let root = dir.path().to_owned();
         let data = root.join("data");
         fs::create_dir_all(&data).map_err(|e| Error::io("create", &data, e))?;
-        if let Some(creds) = &options.auth {
+        let token = match &options.token {
+            Some(settings) => Some(TokenServer::start(
+                &root.join("token"),
+                settings,
+                options.auth.clone(),
+            )?),
+            None => None,
+        };
+        if let (Some(creds), None) = (&options.auth, &token) {
             write_htpasswd(&root, creds)?;
         }
         if options.tls {
@@ -184,7 +227,7 @@ impl TestRegistry {
         for _ in 0..MAX_PORT_ATTEMPTS {
             let port = free_port()?;
             let config = root.join("config.yml");
-            fs::write(&config, config_yaml(&root, port, &options))
+            fs::write(&config, config_yaml(&root, port, &options, token.as_ref()))
                 .map_err(|e| Error::io("write", &config, e))?;
             let log_path = root.join("registry.log");
             let log = fs::File::create(&log_path).map_err(|e| Error::io("create", &log_path, e))?;
@@ -211,6 +254,7 @@ impl TestRegistry {
                         port,
                         tls: options.tls,
                         credentials: options.auth,
+                        token,
                     })
                 }
                 Err(reason) => {
@@ -267,6 +311,61 @@ impl TestRegistry {
     /// The credentials the registry requires, if any.
     pub fn credentials(&self) -> Option<&Credentials> {
         self.credentials.as_ref()
+    }
+
+    /// Whether the registry uses bearer-token auth.
+    pub fn uses_token_auth(&self) -> bool {
+        self.token.is_some()
+    }
+
+    /// The token server's `http://127.0.0.1:PORT/token`, for token auth.
+    pub fn token_realm(&self) -> Option<String> {
+        self.token.as_ref().map(TokenServer::realm)
+    }
+
+    /// The token server's port, for token auth.
+    pub fn token_port(&self) -> Option<u16> {
+        self.token.as_ref().map(TokenServer::port)
+    }
+
+    /// The token signing certificate (PEM, also the registry's
+    /// `rootcertbundle`), for token auth.
+    pub fn token_signing_cert(&self) -> Option<&Path> {
+        self.token.as_ref().map(TokenServer::root_cert)
+    }
+
+    /// How many tokens the token server has issued so far (0 without
+    /// token auth).
+    pub fn tokens_issued(&self) -> usize {
+        self.token.as_ref().map_or(0, TokenServer::issued_count)
+    }
+
+    /// Every token issued so far, oldest first.
+    pub fn issued_tokens(&self) -> Vec<IssuedToken> {
+        self.token
+            .as_ref()
+            .map(TokenServer::issued)
+            .unwrap_or_default()
+    }
+
+    /// How many token requests were refused with 401 so far.
+    pub fn token_refusals(&self) -> usize {
+        self.token.as_ref().map_or(0, TokenServer::refused)
+    }
+
+    /// Ask the token server for a token as a client would:
+    /// `GET /token?service=…&scope=…&account=…`, with `credentials` as Basic
+    /// auth if given. The answer is returned whatever its status; a 200
+    /// body holds `token`, `access_token`, `expires_in` and `issued_at`.
+    pub fn request_token(
+        &self,
+        credentials: Option<&Credentials>,
+        scopes: &[&str],
+    ) -> Result<HttpResponse> {
+        let realm = self.token_realm().ok_or_else(|| Error::NoTokenServer {
+            registry: self.host_port(),
+        })?;
+        self.fetch_token(&realm, Some(token::SERVICE), credentials, scopes)
     }
 
     /// The registry's temporary directory (config, storage, log).
@@ -385,6 +484,11 @@ impl TestRegistry {
         )
     }
 
+    /// `method` `path` on the registry. With credentials and token auth,
+    /// this is a client's bearer flow: try without, read the
+    /// `WWW-Authenticate: Bearer` challenge, get a token for its scopes from
+    /// its realm, and retry with it. If no token is given, the first answer
+    /// (the 401) is returned.
     fn request(
         &self,
         method: &str,
@@ -393,6 +497,86 @@ impl TestRegistry {
         with_credentials: bool,
     ) -> Result<HttpResponse> {
         let url = format!("{}{path}", self.base_url());
+        if !with_credentials {
+            return self.curl(method, &url, accept, None);
+        }
+        if self.token.is_none() {
+            let basic = self.credentials.as_ref().map(Authorization::Basic);
+            return self.curl(method, &url, accept, basic);
+        }
+        let first = self.curl(method, &url, accept, None)?;
+        if first.status != 401 {
+            return Ok(first);
+        }
+        let Some(challenge) = first
+            .header("www-authenticate")
+            .and_then(token::parse_bearer_challenge)
+        else {
+            return Ok(first);
+        };
+        let param = |name: &str| {
+            challenge
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        };
+        let Some(realm) = param("realm") else {
+            return Ok(first);
+        };
+        let scopes: Vec<&str> = param("scope")
+            .map(|s| s.split(' ').collect())
+            .unwrap_or_default();
+        let answer =
+            self.fetch_token(realm, param("service"), self.credentials.as_ref(), &scopes)?;
+        if answer.status != 200 {
+            return Ok(first);
+        }
+        let body: Value = serde_json::from_slice(&answer.body).map_err(|e| Error::Http {
+            url: realm.to_owned(),
+            reason: format!("token answer is not JSON: {e}"),
+        })?;
+        let Some(bearer) = body["token"].as_str().or(body["access_token"].as_str()) else {
+            return Err(Error::Http {
+                url: realm.to_owned(),
+                reason: String::from("token answer has neither `token` nor `access_token`"),
+            });
+        };
+        self.curl(method, &url, accept, Some(Authorization::Bearer(bearer)))
+    }
+
+    /// `GET realm?service=…&scope=…&account=…`.
+    fn fetch_token(
+        &self,
+        realm: &str,
+        service: Option<&str>,
+        credentials: Option<&Credentials>,
+        scopes: &[&str],
+    ) -> Result<HttpResponse> {
+        let mut query = Vec::new();
+        if let Some(service) = service {
+            query.push(format!("service={}", token::percent_encode(service)));
+        }
+        for scope in scopes.iter().filter(|s| !s.is_empty()) {
+            query.push(format!("scope={}", token::percent_encode(scope)));
+        }
+        if let Some(c) = credentials {
+            query.push(format!("account={}", token::percent_encode(&c.username)));
+        }
+        let url = if query.is_empty() {
+            realm.to_owned()
+        } else {
+            format!("{realm}?{}", query.join("&"))
+        };
+        self.curl("GET", &url, &[], credentials.map(Authorization::Basic))
+    }
+
+    fn curl(
+        &self,
+        method: &str,
+        url: &str,
+        accept: &[&str],
+        authorization: Option<Authorization<'_>>,
+    ) -> Result<HttpResponse> {
         let scratch = tempfile::Builder::new()
             .prefix("curl-")
             .tempdir_in(self.dir.path())
@@ -425,16 +609,21 @@ impl TestRegistry {
             cmd.arg("--header")
                 .arg(format!("Accept: {}", accept.join(", ")));
         }
-        if with_credentials {
-            if let Some(c) = &self.credentials {
+        match authorization {
+            Some(Authorization::Basic(c)) => {
                 cmd.arg("--user").arg(c.joined());
             }
+            Some(Authorization::Bearer(token)) => {
+                cmd.arg("--header")
+                    .arg(format!("Authorization: Bearer {token}"));
+            }
+            None => {}
         }
-        cmd.arg(&url);
+        cmd.arg(url);
         let output = run(&mut cmd)?;
         let code = String::from_utf8_lossy(&output.stdout);
         let status = code.trim().parse::<u16>().map_err(|_| Error::Http {
-            url: url.clone(),
+            url: url.to_owned(),
             reason: format!("status {code:?} is not a number"),
         })?;
         let body = fs::read(&body_path).unwrap_or_default();
@@ -636,7 +825,12 @@ fn write_certificate(root: &Path) -> Result<()> {
     Ok(())
 }
 
-fn config_yaml(root: &Path, port: u16, options: &RegistryOptions) -> String {
+fn config_yaml(
+    root: &Path,
+    port: u16,
+    options: &RegistryOptions,
+    token: Option<&TokenServer>,
+) -> String {
     let root = root.display();
     let mut yaml = format!(
         r#"version: 0.1
@@ -663,7 +857,15 @@ http:
             "  tls:\n    certificate: \"{root}/server.crt\"\n    key: \"{root}/server.key\"\n"
         ));
     }
-    if options.auth.is_some() {
+    if let Some(token) = token {
+        yaml.push_str(&format!(
+            "auth:\n  token:\n    realm: \"{}\"\n    service: {}\n    issuer: {}\n    rootcertbundle: \"{}\"\n",
+            token.realm(),
+            token::SERVICE,
+            token::ISSUER,
+            token.root_cert().display()
+        ));
+    } else if options.auth.is_some() {
         yaml.push_str(&format!(
             "auth:\n  htpasswd:\n    realm: palisade-testkit\n    path: \"{root}/htpasswd\"\n"
         ));

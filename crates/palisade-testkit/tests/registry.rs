@@ -1,5 +1,7 @@
 //! Each registry variant starts, accepts a push with digests preserved, and
-//! serves the manifest; auth variants refuse anonymous requests.
+//! serves the manifest; auth variants refuse anonymous requests. The
+//! bearer-token variant goes through its token server for every request
+//! with credentials.
 
 #![allow(
     clippy::unwrap_used,
@@ -11,22 +13,29 @@
 use std::process::Command;
 
 use palisade_testkit::fixtures;
-use palisade_testkit::{media_type, Error, ManifestFormat, RegistryOptions, TestRegistry};
+use palisade_testkit::{
+    media_type, Credentials, Error, ManifestFormat, RegistryOptions, TestRegistry, TokenAuth,
+};
 
 fn check_variant(options: RegistryOptions) {
     let tls = options.tls;
     let auth = options.auth.is_some();
+    let scheme = if options.token.is_some() {
+        "Bearer"
+    } else {
+        "Basic"
+    };
     let registry = TestRegistry::start(options).unwrap();
     assert!(registry.host_port().starts_with("127.0.0.1:"));
     assert_eq!(registry.ca_cert_path().is_some(), tls);
     assert_eq!(registry.credentials().is_some(), auth);
 
-    // /v2/ without credentials: 401 with a Basic challenge when auth is on.
+    // /v2/ without credentials: 401 with a challenge when auth is on.
     let anonymous = registry.get("/v2/", &[], false).unwrap();
     if auth {
         assert_eq!(anonymous.status, 401);
         let challenge = anonymous.header("www-authenticate").unwrap();
-        assert!(challenge.starts_with("Basic"), "{challenge}");
+        assert!(challenge.starts_with(scheme), "{challenge}");
         assert_eq!(registry.get("/v2/", &[], true).unwrap().status, 200);
     } else {
         assert_eq!(anonymous.status, 200);
@@ -97,6 +106,251 @@ fn tls() {
 #[test]
 fn tls_with_basic_auth() {
     check_variant(RegistryOptions::tls_auth());
+}
+
+#[test]
+fn bearer_token_auth() {
+    check_variant(RegistryOptions::token_auth());
+}
+
+#[test]
+fn tls_with_bearer_token_auth() {
+    check_variant(RegistryOptions {
+        tls: true,
+        ..RegistryOptions::token_auth()
+    });
+}
+
+/// The payload of a compact JWS, decoded.
+fn jwt_part(jwt: &str, index: usize) -> serde_json::Value {
+    use base64::Engine as _;
+    let part = jwt.split('.').nth(index).unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(part)
+        .unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+/// `GET url` with `Authorization: Bearer token`: the status and the
+/// `WWW-Authenticate` header.
+fn get_with_bearer(url: &str, token: &str) -> (u16, Option<String>) {
+    let out = Command::new("curl")
+        .args(["--silent", "--noproxy", "*", "--output", "/dev/null"])
+        .args(["--write-out", "%{http_code} %header{www-authenticate}"])
+        .arg("--header")
+        .arg(format!("Authorization: Bearer {token}"))
+        .arg(url)
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let (code, challenge) = text.split_once(' ').unwrap_or((&text, ""));
+    let challenge = (!challenge.is_empty()).then(|| challenge.to_owned());
+    (code.parse().unwrap(), challenge)
+}
+
+#[test]
+fn token_auth_challenges_issues_and_refuses() {
+    let registry = TestRegistry::start(RegistryOptions::token_auth()).unwrap();
+    assert!(registry.uses_token_auth());
+    let realm = registry.token_realm().unwrap();
+    assert_eq!(
+        realm,
+        format!("http://127.0.0.1:{}/token", registry.token_port().unwrap())
+    );
+    let config = std::fs::read_to_string(registry.dir().join("config.yml")).unwrap();
+    assert!(config.contains("  token:\n"), "{config}");
+    assert!(!config.contains("htpasswd"), "{config}");
+
+    // The exact challenge distribution sends for the base endpoint.
+    let anonymous = registry.get("/v2/", &[], false).unwrap();
+    assert_eq!(anonymous.status, 401);
+    assert_eq!(
+        anonymous.header("www-authenticate"),
+        Some(format!(r#"Bearer realm="{realm}",service="palisade-testkit""#).as_str())
+    );
+    assert_eq!(registry.tokens_issued(), 0);
+
+    // skopeo follows the flow with --dest-creds and asks for push.
+    let image = fixtures::alpine_3_19().build().unwrap();
+    registry.push_image(&image, "team/alpine:3.19").unwrap();
+    let after_push = registry.tokens_issued();
+    assert!(after_push > 0);
+    let user = &registry.credentials().unwrap().username;
+    assert!(
+        registry
+            .issued_tokens()
+            .iter()
+            .any(|t| t.subject.as_ref() == Some(user) && t.grants("team/alpine", "push")),
+        "{:?}",
+        registry.issued_tokens()
+    );
+    let manifest = registry.fetch_manifest("team/alpine", "3.19").unwrap();
+    assert_eq!(manifest.status, 200);
+    assert_eq!(manifest.body, image.manifest.data);
+    assert!(registry.tokens_issued() > after_push);
+
+    // Without a token, repository requests name their scope.
+    let anonymous = registry
+        .get(
+            "/v2/team/alpine/manifests/3.19",
+            &media_type::ALL_MANIFESTS,
+            false,
+        )
+        .unwrap();
+    assert_eq!(anonymous.status, 401);
+    let challenge = anonymous.header("www-authenticate").unwrap();
+    assert!(
+        challenge.contains(r#"scope="repository:team/alpine:pull""#),
+        "{challenge}"
+    );
+
+    // The token itself: RS256, x5c, the claims the registry checks.
+    let creds = registry.credentials().unwrap().clone();
+    let answer = registry
+        .request_token(Some(&creds), &["repository:team/alpine:pull,push"])
+        .unwrap();
+    assert_eq!(answer.status, 200);
+    let body: serde_json::Value = serde_json::from_slice(&answer.body).unwrap();
+    assert_eq!(body["token"], body["access_token"]);
+    assert_eq!(body["expires_in"], 300);
+    assert!(body["issued_at"].as_str().unwrap().ends_with('Z'));
+    let jwt = body["token"].as_str().unwrap();
+    let header = jwt_part(jwt, 0);
+    assert_eq!(header["alg"], "RS256");
+    assert_eq!(header["x5c"].as_array().unwrap().len(), 1);
+    let claims = jwt_part(jwt, 1);
+    assert_eq!(claims["iss"], "palisade-testkit-issuer");
+    assert_eq!(claims["aud"], "palisade-testkit");
+    assert_eq!(claims["sub"], creds.username.as_str());
+    assert_eq!(
+        claims["access"],
+        serde_json::json!([{"type": "repository", "name": "team/alpine", "actions": ["pull", "push"]}])
+    );
+
+    // The registry verifies the signature: the token opens the repository,
+    // the same token with one signature byte changed does not.
+    let tags = format!("{}/v2/team/alpine/tags/list", registry.base_url());
+    assert_eq!(get_with_bearer(&tags, jwt), (200, None));
+    let (signed, signature) = jwt.rsplit_once('.').unwrap();
+    let mut tampered = signature.as_bytes().to_vec();
+    tampered[10] = if tampered[10] == b'A' { b'B' } else { b'A' };
+    let tampered = format!("{signed}.{}", String::from_utf8(tampered).unwrap());
+    let (status, challenge) = get_with_bearer(&tags, &tampered);
+    assert_eq!(status, 401);
+    assert!(
+        challenge.unwrap().contains(r#"error="invalid_token""#),
+        "{}",
+        registry.log()
+    );
+
+    // A token for one repository does not open another.
+    let pushed_elsewhere = fixtures::distroless_debian12().build().unwrap();
+    registry
+        .push_image(&pushed_elsewhere, "other/base:12")
+        .unwrap();
+    let (status, challenge) = get_with_bearer(
+        &format!("{}/v2/other/base/tags/list", registry.base_url()),
+        jwt,
+    );
+    assert_eq!(status, 401);
+    assert!(
+        challenge.unwrap().contains(r#"error="insufficient_scope""#),
+        "{}",
+        registry.log()
+    );
+
+    // Wrong password and no credentials: 401 from the token server, no token.
+    let issued = registry.tokens_issued();
+    let refused = registry.token_refusals();
+    let wrong = Credentials::new(&creds.username, "wrong");
+    let answer = registry
+        .request_token(Some(&wrong), &["repository:team/alpine:pull"])
+        .unwrap();
+    assert_eq!(answer.status, 401);
+    assert!(answer
+        .header("www-authenticate")
+        .unwrap()
+        .starts_with("Basic"));
+    let answer = registry
+        .request_token(None, &["repository:team/alpine:pull"])
+        .unwrap();
+    assert_eq!(answer.status, 401);
+    assert_eq!(registry.tokens_issued(), issued);
+    assert_eq!(registry.token_refusals(), refused + 2);
+
+    // skopeo with the wrong password cannot push.
+    let dir = tempfile::tempdir().unwrap();
+    image.write_oci_layout(dir.path(), "x").unwrap();
+    let out = Command::new("skopeo")
+        .args([
+            "--insecure-policy",
+            "copy",
+            "--quiet",
+            "--dest-tls-verify=false",
+        ])
+        .arg("--authfile")
+        .arg(dir.path().join("auth.json"))
+        .arg("--dest-creds")
+        .arg(wrong.joined())
+        .arg(format!("oci:{}:x", dir.path().display()))
+        .arg(format!("docker://{}/team/wrong:1", registry.host_port()))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert_eq!(registry.tokens_issued(), issued);
+}
+
+#[test]
+fn token_auth_can_allow_anonymous_pull_only() {
+    let registry = TestRegistry::start(RegistryOptions {
+        token: Some(TokenAuth {
+            anonymous_pull: true,
+        }),
+        ..RegistryOptions::token_auth()
+    })
+    .unwrap();
+    let image = fixtures::alpine_3_19().build().unwrap();
+    registry.push_image(&image, "public/alpine:1").unwrap();
+    let answer = registry
+        .request_token(None, &["repository:public/alpine:pull,push"])
+        .unwrap();
+    assert_eq!(answer.status, 200);
+    let body: serde_json::Value = serde_json::from_slice(&answer.body).unwrap();
+    let claims = jwt_part(body["token"].as_str().unwrap(), 1);
+    assert_eq!(claims["sub"], "");
+    assert_eq!(claims["access"][0]["actions"], serde_json::json!(["pull"]));
+    let last = registry.issued_tokens().pop().unwrap();
+    assert_eq!(last.subject, None);
+    assert!(last.grants("public/alpine", "pull"));
+    assert!(!last.grants("public/alpine", "push"));
+    // Pulling through the flow works with no credentials at all (curl sends
+    // none: the token server sees an anonymous request).
+    let out = Command::new("skopeo")
+        .args(["inspect", "--raw", "--tls-verify=false", "--no-creds"])
+        .arg(format!("docker://{}/public/alpine:1", registry.host_port()))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.stdout, image.manifest.data);
+    // Wrong credentials are still refused.
+    let wrong = Credentials::new("palisade", "wrong");
+    let answer = registry
+        .request_token(Some(&wrong), &["repository:public/alpine:pull"])
+        .unwrap();
+    assert_eq!(answer.status, 401);
+}
+
+#[test]
+fn drop_stops_the_token_server() {
+    let registry = TestRegistry::start(RegistryOptions::token_auth()).unwrap();
+    let port = registry.token_port().unwrap();
+    assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_ok());
+    drop(registry);
+    assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err());
 }
 
 #[test]
