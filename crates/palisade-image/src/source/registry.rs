@@ -438,6 +438,51 @@ mod tests {
     use super::*;
 
     #[test]
+    fn transient_errors_are_retried_with_backoff() {
+        let server = |code: u16| OciDistributionError::ServerError {
+            code,
+            url: "http://127.0.0.1/v2/x/manifests/1".into(),
+            message: String::new(),
+        };
+        assert!(is_transient(&server(429)));
+        assert!(is_transient(&server(503)));
+        assert!(!is_transient(&server(404)));
+        assert!(!is_transient(&OciDistributionError::UnauthorizedError { url: String::new() }));
+
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let calls = std::sync::atomic::AtomicU32::new(0);
+        let started = std::time::Instant::now();
+        let r: Result<u32, _> = rt.block_on(with_retry(3, "manifest", || {
+            let n = calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            async move {
+                if n < 2 {
+                    Err(server(503))
+                } else {
+                    Ok(n)
+                }
+            }
+        }));
+        assert_eq!(r.unwrap(), 2);
+        // Two waits: 250 ms then 500 ms.
+        assert!(started.elapsed() >= std::time::Duration::from_millis(700));
+        // A permanent error is not retried; retries run out.
+        calls.store(0, std::sync::atomic::Ordering::SeqCst);
+        let r: Result<u32, _> = rt.block_on(with_retry(3, "manifest", || {
+            calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            async { Err(server(404)) }
+        }));
+        assert!(r.is_err());
+        assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1);
+        calls.store(0, std::sync::atomic::Ordering::SeqCst);
+        let r: Result<u32, _> = rt.block_on(with_retry(1, "manifest", || {
+            calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            async { Err(server(500)) }
+        }));
+        assert!(r.is_err());
+        assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 2);
+    }
+
+    #[test]
     fn docker_config_auths() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("config.json");
