@@ -163,7 +163,10 @@ impl IgnoreFile {
                     message: format!(
                         "ignore entry for {}{} expired on {}; it no longer suppresses anything",
                         r.id,
-                        r.package.as_deref().map(|p| format!(" ({p})")).unwrap_or_default(),
+                        r.package
+                            .as_deref()
+                            .map(|p| format!(" ({p})"))
+                            .unwrap_or_default(),
                         r.expires.as_deref().unwrap_or("")
                     ),
                 }),
@@ -229,12 +232,18 @@ mod tests {
             m("PYSEC-1", &["GHSA-x"], "requests"),
         ];
         let out = f.apply(&mut v, days_from_civil(2026, 11, 26));
-        let kept: Vec<(&str, &str)> = v.iter().map(|x| (x.id.as_str(), x.package.as_str())).collect();
+        let kept: Vec<(&str, &str)> = v
+            .iter()
+            .map(|x| (x.id.as_str(), x.package.as_str()))
+            .collect();
         assert_eq!(kept, vec![("DSA-1", "openssl"), ("DSA-9", "zlib1g")]);
         assert_eq!(out.suppressed.len(), 2);
         assert_eq!(out.suppressed[0].1.as_deref(), Some("unreachable"));
         assert_eq!(out.warnings.len(), 1);
-        assert!(out.warnings[0].message.contains("DSA-9") && out.warnings[0].message.contains("expired"));
+        assert!(
+            out.warnings[0].message.contains("DSA-9")
+                && out.warnings[0].message.contains("expired")
+        );
     }
 
     #[test]

@@ -15,10 +15,12 @@ use palisade_model::Severity;
 use serde::Deserialize;
 
 use crate::osv::{parse_osv, Advisory, Affected, Event, Range, RangeKind};
-use crate::store::{DbError, DbWriter, SourceSummary};
+use crate::store::{DbError, DbWriter, InsertOutcome, SourceSummary};
 
-/// Largest single advisory document read (uncompressed).
-const MAX_DOC: u64 = 64 << 20;
+/// Largest single advisory document read (uncompressed). Real records are
+/// at most a few hundred KB; a zip entry declaring more is refused
+/// without decompressing it, and one lying about its size is cut off here.
+const MAX_DOC: u64 = 16 << 20;
 /// Largest tracker / secdb file read (uncompressed).
 const MAX_BULK: u64 = 512 << 20;
 /// Entries read from one zip.
@@ -36,6 +38,15 @@ pub enum BuildError {
     },
     #[error("advisory source {path} holds no advisory files (expected <Ecosystem>/all.zip, *.json, Debian tracker JSON or Alpine secdb YAML)")]
     Empty { path: PathBuf },
+    /// Advisory files were found but not one advisory could be read from
+    /// them; the previous database, if any, is kept.
+    #[error("advisory source {path}: no advisory could be imported ({rejected} rejected: {reasons}); the previous database was kept")]
+    NothingImported {
+        path: PathBuf,
+        rejected: u64,
+        /// The most frequent rejection reasons, with counts.
+        reasons: String,
+    },
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -46,9 +57,24 @@ struct Tally {
     advisories: u64,
     rejected: u64,
     reasons: BTreeMap<String, u64>,
+    /// Stored advisories of earlier sources replaced by newer copies here.
+    superseded: u64,
 }
 
 impl Tally {
+    /// Store one advisory and count what happened.
+    fn insert(&mut self, writer: &mut DbWriter, adv: &Advisory) -> Result<(), BuildError> {
+        match writer.insert_outcome(adv)? {
+            InsertOutcome::Inserted => self.advisories += 1,
+            InsertOutcome::Replaced => {
+                self.advisories += 1;
+                self.superseded += 1;
+            }
+            _ => self.reject("duplicate id (an equal or newer copy was kept)"),
+        }
+        Ok(())
+    }
+
     fn reject(&mut self, reason: impl Into<String>) {
         self.rejected += 1;
         let r: String = reason.into();
@@ -64,11 +90,21 @@ impl Tally {
 
 /// What a build did.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct BuildReport {
     pub db_path: PathBuf,
+    /// Per source file (or directory of loose records). A source's
+    /// `advisories` counts the records it contributed, including ones a
+    /// newer copy from a later source replaced; for Alpine secdb files it
+    /// counts (issue, package) fixes read, since issues merge across files.
     pub sources: Vec<SourceSummary>,
+    /// Distinct advisories in the database.
     pub advisories: u64,
+    /// Records refused, over all sources (see each source's reasons).
     pub rejected: u64,
+    /// Stored records replaced by a copy of the same id with a newer
+    /// `modified`.
+    pub superseded: u64,
 }
 
 fn now_rfc3339() -> String {
@@ -84,11 +120,16 @@ fn io_err(path: &Path) -> impl Fn(io::Error) -> BuildError + '_ {
 
 fn read_capped(r: impl Read, cap: u64, path: &Path) -> Result<Vec<u8>, BuildError> {
     let mut buf = Vec::new();
-    r.take(cap + 1).read_to_end(&mut buf).map_err(io_err(path))?;
+    r.take(cap + 1)
+        .read_to_end(&mut buf)
+        .map_err(io_err(path))?;
     if buf.len() as u64 > cap {
         return Err(BuildError::Io {
             path: path.to_path_buf(),
-            source: io::Error::new(io::ErrorKind::InvalidData, format!("larger than {cap} bytes uncompressed")),
+            source: io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("larger than {cap} bytes uncompressed"),
+            ),
         });
     }
     Ok(buf)
@@ -104,7 +145,9 @@ fn files_sorted(dir: &Path, out: &mut Vec<PathBuf>, depth: usize) -> Result<(), 
         .collect();
     entries.sort();
     for p in entries {
-        let Ok(md) = std::fs::symlink_metadata(&p) else { continue };
+        let Ok(md) = std::fs::symlink_metadata(&p) else {
+            continue;
+        };
         if md.is_dir() {
             files_sorted(&p, out, depth + 1)?;
         } else if md.is_file() {
@@ -122,7 +165,15 @@ struct Pending {
 }
 
 impl Pending {
-    fn add(&mut self, id: String, alias: &str, source: &str, title: &str, severity: Severity, affected: Affected) {
+    fn add(
+        &mut self,
+        id: String,
+        alias: &str,
+        source: &str,
+        title: &str,
+        severity: Severity,
+        affected: Affected,
+    ) {
         let adv = self.by_id.entry(id.clone()).or_insert_with(|| Advisory {
             id,
             aliases: vec![alias.to_string()],
@@ -156,14 +207,19 @@ pub fn build(source: &Path, db_dir: &Path, builder: &str) -> Result<BuildReport,
     };
     let mut writer = DbWriter::create(db_dir)?;
     let mut summaries = Vec::new();
-    let mut total = 0u64;
     let mut rejected_total = 0u64;
+    let mut superseded = 0u64;
     let mut loose: BTreeMap<PathBuf, Tally> = BTreeMap::new();
     let mut alpine = Pending::default();
+    let mut alpine_tally = Tally::default();
     let mut any = false;
     for path in &files {
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        let rel = path.strip_prefix(root).unwrap_or(path).display().to_string();
+        let rel = path
+            .strip_prefix(root)
+            .unwrap_or(path)
+            .display()
+            .to_string();
         let mut tally = Tally::default();
         let handled = if name.ends_with(".zip") {
             import_zip(path, &mut writer, &mut tally)?;
@@ -178,7 +234,11 @@ pub fn build(source: &Path, db_dir: &Path, builder: &str) -> Result<BuildReport,
                     // Loose OSV files are summarised per directory.
                     let dir = path.parent().unwrap_or(root).to_path_buf();
                     let t = loose.entry(dir).or_default();
-                    import_one(&data, &rel, &mut writer, t)?;
+                    if data.len() as u64 > MAX_DOC {
+                        t.reject("advisory larger than 16 MiB");
+                    } else {
+                        import_one(&data, &rel, &mut writer, t)?;
+                    }
                     any = true;
                     false
                 }
@@ -193,8 +253,8 @@ pub fn build(source: &Path, db_dir: &Path, builder: &str) -> Result<BuildReport,
         };
         if handled {
             any = true;
-            total += tally.advisories;
             rejected_total += tally.rejected;
+            superseded += tally.superseded;
             tracing::info!(source = %rel, advisories = tally.advisories, rejected = tally.rejected, "imported");
             let s = summary(rel, path, tally);
             writer.add_source(&s)?;
@@ -202,30 +262,60 @@ pub fn build(source: &Path, db_dir: &Path, builder: &str) -> Result<BuildReport,
         }
     }
     for (dir, tally) in loose {
-        total += tally.advisories;
         rejected_total += tally.rejected;
+        superseded += tally.superseded;
         let rel = dir.strip_prefix(root).unwrap_or(&dir).display().to_string();
-        let s = summary(format!("{rel}/*.json"), &dir, tally);
+        let name = if rel.is_empty() {
+            "*.json".to_string()
+        } else {
+            format!("{rel}/*.json")
+        };
+        let s = summary(name, &dir, tally);
         writer.add_source(&s)?;
         summaries.push(s);
     }
     // secdb files of every release merge into one advisory per issue.
     for adv in alpine.by_id.values() {
-        if writer.insert(adv)? {
-            total += 1;
-        }
+        alpine_tally.insert(&mut writer, adv)?;
+    }
+    superseded += alpine_tally.superseded;
+    rejected_total += alpine_tally.rejected;
+    if alpine_tally.rejected > 0 {
+        let s = summary("alpine-secdb (merged)".into(), root, alpine_tally);
+        writer.add_source(&s)?;
+        summaries.push(s);
     }
     if !any {
         return Err(BuildError::Empty {
             path: source.to_path_buf(),
         });
     }
+    let advisories = writer.advisory_count();
+    if advisories == 0 {
+        let mut reasons: Vec<(String, u64)> = summaries
+            .iter()
+            .flat_map(|s| s.rejected_reasons.iter().cloned())
+            .collect();
+        reasons.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let reasons = reasons
+            .iter()
+            .take(3)
+            .map(|(r, n)| format!("{n} × {r}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        return Err(BuildError::NothingImported {
+            path: source.to_path_buf(),
+            rejected: rejected_total,
+            reasons,
+        });
+    }
     let db_path = writer.finish(&now_rfc3339(), builder)?;
     Ok(BuildReport {
         db_path,
         sources: summaries,
-        advisories: total,
+        advisories,
         rejected: rejected_total,
+        superseded,
     })
 }
 
@@ -263,7 +353,11 @@ fn classify_json(data: &[u8]) -> JsonKind {
     // Cheap sniff of the first key without parsing the whole document.
     let head: String = String::from_utf8_lossy(data.get(..4096).unwrap_or(data)).into_owned();
     let compact: String = head.chars().filter(|c| !c.is_whitespace()).collect();
-    if compact.contains("\"id\":") && (compact.contains("\"affected\"") || compact.contains("\"modified\"") || compact.contains("\"schema_version\"")) {
+    if compact.contains("\"id\":")
+        && (compact.contains("\"affected\"")
+            || compact.contains("\"modified\"")
+            || compact.contains("\"schema_version\""))
+    {
         JsonKind::Osv
     } else if compact.contains("\"releases\":{") && compact.contains("\"CVE-") {
         JsonKind::DebianTracker
@@ -272,16 +366,15 @@ fn classify_json(data: &[u8]) -> JsonKind {
     }
 }
 
-fn import_one(data: &[u8], name: &str, writer: &mut DbWriter, t: &mut Tally) -> Result<(), BuildError> {
+fn import_one(
+    data: &[u8],
+    name: &str,
+    writer: &mut DbWriter,
+    t: &mut Tally,
+) -> Result<(), BuildError> {
     match parse_osv(data) {
         Ok(adv) if adv.withdrawn => t.reject("withdrawn"),
-        Ok(adv) => {
-            if writer.insert(&adv)? {
-                t.advisories += 1;
-            } else {
-                t.reject("duplicate id (an equal or newer copy was kept)");
-            }
-        }
+        Ok(adv) => t.insert(writer, &adv)?,
         Err(e) => {
             tracing::debug!(file = %name, error = %e, "rejected advisory");
             t.reject(match &e {
@@ -304,7 +397,10 @@ fn import_zip(path: &Path, writer: &mut DbWriter, t: &mut Tally) -> Result<(), B
     };
     let n = zip.len().min(MAX_ZIP_ENTRIES);
     if zip.len() > MAX_ZIP_ENTRIES {
-        t.reject(format!("zip has {} entries; only the first {MAX_ZIP_ENTRIES} read", zip.len()));
+        t.reject(format!(
+            "zip has {} entries; only the first {MAX_ZIP_ENTRIES} read",
+            zip.len()
+        ));
     }
     for i in 0..n {
         let mut entry = match zip.by_index(i) {
@@ -319,7 +415,7 @@ fn import_zip(path: &Path, writer: &mut DbWriter, t: &mut Tally) -> Result<(), B
             continue;
         }
         if entry.size() > MAX_DOC {
-            t.reject("advisory larger than 64 MiB");
+            t.reject("advisory larger than 16 MiB");
             continue;
         }
         let mut buf = Vec::new();
@@ -328,7 +424,7 @@ fn import_zip(path: &Path, writer: &mut DbWriter, t: &mut Tally) -> Result<(), B
             continue;
         }
         if buf.len() as u64 > MAX_DOC {
-            t.reject("advisory larger than 64 MiB");
+            t.reject("advisory larger than 16 MiB");
             continue;
         }
         import_one(&buf, &name, writer, t)?;
@@ -382,7 +478,11 @@ fn urgency_severity(u: &str) -> Severity {
     }
 }
 
-fn import_debian_tracker(data: &[u8], writer: &mut DbWriter, t: &mut Tally) -> Result<(), BuildError> {
+fn import_debian_tracker(
+    data: &[u8],
+    writer: &mut DbWriter,
+    t: &mut Tally,
+) -> Result<(), BuildError> {
     let doc: BTreeMap<String, BTreeMap<String, TrackerEntry>> = match serde_json::from_slice(data) {
         Ok(d) => d,
         Err(e) => {
@@ -401,9 +501,13 @@ fn import_debian_tracker(data: &[u8], writer: &mut DbWriter, t: &mut Tally) -> R
                 .as_deref()
                 .map(|d| d.chars().take(200).collect::<String>())
                 .unwrap_or_default();
-            let serde_json::Value::Object(releases) = entry.releases else { continue };
+            let serde_json::Value::Object(releases) = entry.releases else {
+                continue;
+            };
             for (codename, rel) in releases {
-                let Some(release) = debian_release(&codename) else { continue };
+                let Some(release) = debian_release(&codename) else {
+                    continue;
+                };
                 let Ok(rel) = serde_json::from_value::<TrackerRelease>(rel) else {
                     t.reject(format!("{pkg} {cve} {codename}: malformed release entry"));
                     continue;
@@ -417,7 +521,10 @@ fn import_debian_tracker(data: &[u8], writer: &mut DbWriter, t: &mut Tally) -> R
                     ("open" | "undetermined", _) => vec![Event::Introduced("0".into())],
                     _ => continue,
                 };
-                let severity = rel.urgency.as_deref().map_or(Severity::Unknown, urgency_severity);
+                let severity = rel
+                    .urgency
+                    .as_deref()
+                    .map_or(Severity::Unknown, urgency_severity);
                 pending.add(
                     format!("DEBIAN-{cve}"),
                     &cve,
@@ -439,9 +546,7 @@ fn import_debian_tracker(data: &[u8], writer: &mut DbWriter, t: &mut Tally) -> R
         }
     }
     for adv in pending.by_id.values() {
-        if writer.insert(adv)? {
-            t.advisories += 1;
-        }
+        t.insert(writer, adv)?;
     }
     Ok(())
 }
@@ -455,7 +560,12 @@ fn is_alpine_secdb(path: &Path) -> bool {
         .parent()
         .and_then(|p| p.file_name())
         .and_then(|n| n.to_str())
-        .is_some_and(|d| d.starts_with('v') && d.get(1..).is_some_and(|r| r.chars().all(|c| c.is_ascii_digit() || c == '.')) || d == "edge")
+        .is_some_and(|d| {
+            d.starts_with('v')
+                && d.get(1..)
+                    .is_some_and(|r| r.chars().all(|c| c.is_ascii_digit() || c == '.'))
+                || d == "edge"
+        })
 }
 
 #[derive(Deserialize)]
@@ -517,7 +627,10 @@ fn import_alpine(path: &Path, pending: &mut Pending, t: &mut Tally) -> Result<()
     let db: SecDb = match serde_saphyr::from_str(&text) {
         Ok(d) => d,
         Err(e) => {
-            t.reject(format!("not Alpine secdb YAML: {}", e.to_string().lines().next().unwrap_or("")));
+            t.reject(format!(
+                "not Alpine secdb YAML: {}",
+                e.to_string().lines().next().unwrap_or("")
+            ));
             return Ok(());
         }
     };
@@ -530,7 +643,10 @@ fn import_alpine(path: &Path, pending: &mut Pending, t: &mut Tally) -> Result<()
             }
             for id_line in ids.unwrap_or_default() {
                 for id in id_line.0.split_whitespace() {
-                    if !(id.starts_with("CVE-") || id.starts_with("XSA-") || id.starts_with("GHSA-")) {
+                    if !(id.starts_with("CVE-")
+                        || id.starts_with("XSA-")
+                        || id.starts_with("GHSA-"))
+                    {
                         continue;
                     }
                     t.advisories += 1;
@@ -545,7 +661,10 @@ fn import_alpine(path: &Path, pending: &mut Pending, t: &mut Tally) -> Result<()
                             name: p.pkg.name.clone(),
                             ranges: vec![Range {
                                 kind: RangeKind::Ecosystem,
-                                events: vec![Event::Introduced("0".into()), Event::Fixed(fixed.0.clone())],
+                                events: vec![
+                                    Event::Introduced("0".into()),
+                                    Event::Fixed(fixed.0.clone()),
+                                ],
                             }],
                             versions: Vec::new(),
                             severity: None,

@@ -56,8 +56,8 @@ pub use import::{build, debian_release, BuildError, BuildReport};
 pub use matcher::{match_packages, MatchOutcome};
 pub use osv::{parse_osv, Advisory, Affected, Event, OsvError, Range, RangeKind};
 pub use store::{
-    default_db_dir, ecosystem_key, name_key, AdvisoryMeta, DbError, DbStatus, DbWriter, SourceSummary, VulnDb, DB_FILE,
-    SCHEMA_VERSION,
+    default_db_dir, ecosystem_key, name_key, AdvisoryMeta, DbError, DbStatus, DbWriter,
+    InsertOutcome, SourceSummary, VulnDb, DB_FILE, SCHEMA_VERSION,
 };
 
 pub use version::{

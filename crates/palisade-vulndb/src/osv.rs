@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 use palisade_model::Severity;
 use serde::{Deserialize, Serialize};
 
+use crate::version::MAX_VERSION_LEN;
+
 /// A range event. OSV allows exactly one key per event object.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Event {
@@ -145,16 +147,104 @@ impl OsvError {
     }
 }
 
-const MAX_EVENTS: usize = 10_000;
-const MAX_AFFECTED: usize = 100_000;
+/// Events in one range; more is refused (a range is evaluated per package).
+pub const MAX_EVENTS: usize = 10_000;
+/// Affected entries in one advisory.
+pub const MAX_AFFECTED: usize = 100_000;
+/// Longest package name accepted (npm allows 214 bytes, Maven
+/// `group:artifact` and Go module paths stay well under this).
+pub const MAX_NAME_LEN: usize = 1024;
+/// Longest title kept, in characters.
+const MAX_TITLE_CHARS: usize = 500;
+
+/// A point in time from an RFC 3339 timestamp, as (seconds since the Unix
+/// epoch, nanoseconds), for ordering `modified` values: offsets are
+/// applied and fractions compared numerically, which string comparison
+/// gets wrong (`…00.5Z` sorts before `…00Z`). `None` when unparseable.
+pub fn timestamp_key(s: &str) -> Option<(i64, u32)> {
+    let b = s.trim().as_bytes();
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let d = b.get(r)?;
+        if d.is_empty() || !d.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        std::str::from_utf8(d).ok()?.parse().ok()
+    };
+    let sep = |i: usize, c: &[u8]| b.get(i).is_some_and(|x| c.contains(x));
+    if !(sep(4, b"-") && sep(7, b"-") && sep(10, b"Tt ") && sep(13, b":") && sep(16, b":")) {
+        return None;
+    }
+    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
+        return None;
+    }
+    let mut i = 19;
+    let mut nanos: u32 = 0;
+    if sep(i, b".") {
+        i += 1;
+        let start = i;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            if i - start < 9 {
+                nanos = nanos * 10 + u32::from(b.get(i).copied().unwrap_or(b'0') - b'0');
+            }
+            i += 1;
+        }
+        if i == start {
+            return None;
+        }
+        for _ in (i - start)..9 {
+            nanos *= 10;
+        }
+    }
+    let offset = match b.get(i) {
+        Some(b'Z' | b'z') if i + 1 == b.len() => 0,
+        Some(sign @ (b'+' | b'-')) if i + 6 == b.len() && sep(i + 3, b":") => {
+            let (h, m) = (num(i + 1..i + 3)?, num(i + 4..i + 6)?);
+            if h > 23 || m > 59 {
+                return None;
+            }
+            let o = h * 3600 + m * 60;
+            if *sign == b'+' {
+                o
+            } else {
+                -o
+            }
+        }
+        _ => return None,
+    };
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some((
+        days * 86_400 + hour * 3600 + minute * 60 + second - offset,
+        nanos,
+    ))
+}
 
 /// The CVSS base score of a vector, for any of v2, v3.x and v4.
 pub fn cvss_score(kind: &str, vector: &str) -> Option<f64> {
     use std::str::FromStr;
     match kind {
-        "CVSS_V3" => cvss::v3::Vector::from_str(vector).ok().map(|b| b.score().value()),
-        "CVSS_V4" => cvss::v4::Vector::from_str(vector).ok().map(|v| v.score().value()),
-        "CVSS_V2" => cvss::v2::Vector::from_str(vector).ok().map(|b| b.score().value()),
+        "CVSS_V3" => cvss::v3::Vector::from_str(vector)
+            .ok()
+            .map(|b| b.score().value()),
+        "CVSS_V4" => cvss::v4::Vector::from_str(vector)
+            .ok()
+            .map(|v| v.score().value()),
+        "CVSS_V2" => cvss::v2::Vector::from_str(vector)
+            .ok()
+            .map(|b| b.score().value()),
         _ => None,
     }
 }
@@ -220,7 +310,8 @@ pub fn source_of(id: &str) -> &'static str {
 
 /// Parse one OSV JSON document.
 pub fn parse_osv(bytes: &[u8]) -> Result<Advisory, OsvError> {
-    let raw: RawAdvisory = serde_json::from_slice(bytes).map_err(|e| OsvError::Json(e.to_string()))?;
+    let raw: RawAdvisory =
+        serde_json::from_slice(bytes).map_err(|e| OsvError::Json(e.to_string()))?;
     let id = raw.id.trim().to_string();
     let invalid = |reason: String| OsvError::Invalid {
         id: id.clone(),
@@ -231,7 +322,9 @@ pub fn parse_osv(bytes: &[u8]) -> Result<Advisory, OsvError> {
     }
     let affected_raw = raw.affected.unwrap_or_default();
     if affected_raw.len() > MAX_AFFECTED {
-        return Err(invalid(format!("{} affected entries", affected_raw.len())));
+        return Err(invalid(format!(
+            "more than {MAX_AFFECTED} affected entries"
+        )));
     }
     let (mut severity, mut cvss) = match raw.severity.as_deref().and_then(severity_from_vectors) {
         Some((s, score)) => (s, Some(score)),
@@ -257,6 +350,12 @@ pub fn parse_osv(bytes: &[u8]) -> Result<Advisory, OsvError> {
                 return Err(invalid("affected package without ecosystem or name".into()));
             }
         };
+        if name.len() > MAX_NAME_LEN || ecosystem.len() > MAX_NAME_LEN {
+            return Err(invalid(format!(
+                "package name longer than {MAX_NAME_LEN} bytes"
+            )));
+        }
+        let too_long = |v: &str| v.len() > MAX_VERSION_LEN;
         let mut ranges = Vec::new();
         for r in a.ranges.unwrap_or_default() {
             let kind = match r.kind.as_str() {
@@ -267,7 +366,9 @@ pub fn parse_osv(bytes: &[u8]) -> Result<Advisory, OsvError> {
                 other => return Err(invalid(format!("unknown range type {other:?}"))),
             };
             if r.events.len() > MAX_EVENTS {
-                return Err(invalid(format!("{} events in one range", r.events.len())));
+                return Err(invalid(format!(
+                    "more than {MAX_EVENTS} events in one range"
+                )));
             }
             let mut events = Vec::with_capacity(r.events.len());
             for ev in r.events {
@@ -275,6 +376,11 @@ pub fn parse_osv(bytes: &[u8]) -> Result<Advisory, OsvError> {
                     return Err(invalid("a range event must have exactly one key".into()));
                 }
                 for (k, v) in ev {
+                    if too_long(&v) {
+                        return Err(invalid(format!(
+                            "version longer than {MAX_VERSION_LEN} bytes"
+                        )));
+                    }
                     events.push(match k.as_str() {
                         "introduced" => Event::Introduced(v),
                         "fixed" => Event::Fixed(v),
@@ -296,11 +402,17 @@ pub fn parse_osv(bytes: &[u8]) -> Result<Advisory, OsvError> {
             .map(|(s, _)| s)
             .or_else(|| severity_from_json(a.ecosystem_specific.as_ref()))
             .or_else(|| severity_from_json(a.database_specific.as_ref()));
+        let versions = a.versions.unwrap_or_default();
+        if versions.iter().any(|v| too_long(v)) {
+            return Err(invalid(format!(
+                "version longer than {MAX_VERSION_LEN} bytes"
+            )));
+        }
         affected.push(Affected {
             ecosystem,
             name,
             ranges,
-            versions: a.versions.unwrap_or_default(),
+            versions,
             severity: pkg_severity,
         });
     }
@@ -316,7 +428,11 @@ pub fn parse_osv(bytes: &[u8]) -> Result<Advisory, OsvError> {
     let title = raw
         .summary
         .filter(|s| !s.trim().is_empty())
-        .or_else(|| raw.details.map(|d| d.lines().next().unwrap_or("").chars().take(200).collect()))
+        .map(|s| s.chars().take(MAX_TITLE_CHARS).collect())
+        .or_else(|| {
+            raw.details
+                .map(|d| d.lines().next().unwrap_or("").chars().take(200).collect())
+        })
         .unwrap_or_default();
     Ok(Advisory {
         source: source_of(&id).to_string(),
@@ -371,8 +487,33 @@ mod tests {
             "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N",
         );
         assert_eq!(v4, Some(9.3));
-        assert_eq!(cvss_score("CVSS_V2", "AV:N/AC:L/Au:N/C:P/I:P/A:P"), Some(7.5));
+        assert_eq!(
+            cvss_score("CVSS_V2", "AV:N/AC:L/Au:N/C:P/I:P/A:P"),
+            Some(7.5)
+        );
         assert_eq!(cvss_score("CVSS_V3", "garbage"), None);
+    }
+
+    #[test]
+    fn timestamps_order_as_instants() {
+        let k = |s: &str| timestamp_key(s).unwrap();
+        assert_eq!(k("1970-01-01T00:00:00Z"), (0, 0));
+        assert_eq!(k("2024-01-01T00:00:00Z"), (1_704_067_200, 0));
+        assert_eq!(k("2024-02-29T12:30:15.25Z"), (1_709_209_815, 250_000_000));
+        assert!(k("2024-01-01T00:00:00.5Z") > k("2024-01-01T00:00:00Z"));
+        assert!(k("2024-01-01T01:00:00+02:00") < k("2024-01-01T00:00:00Z"));
+        assert_eq!(k("2024-01-01T01:00:00+01:00"), k("2024-01-01T00:00:00Z"));
+        assert_eq!(k("0001-01-01T00:00:00Z").0, -62_135_596_800);
+        for bad in [
+            "",
+            "2024-01-01",
+            "2024-13-01T00:00:00Z",
+            "2024-01-01T00:00:00",
+            "2024-01-01T00:00:00.Z",
+            "x024-01-01T00:00:00Z",
+        ] {
+            assert_eq!(timestamp_key(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -35,7 +35,11 @@ pub enum DbError {
     #[error("no vulnerability database at {path}; build one with `palisade db build --source DIR` or `palisade db update`")]
     Missing { path: PathBuf },
     #[error("vulnerability database {path} has schema {found}, this palisade reads {expected}; rebuild it")]
-    Schema { path: PathBuf, found: i64, expected: i64 },
+    Schema {
+        path: PathBuf,
+        found: i64,
+        expected: i64,
+    },
     #[error("vulnerability database {path}: {what}: {source}")]
     Io {
         path: PathBuf,
@@ -102,6 +106,8 @@ pub struct AdvisoryMeta {
 struct StoredAffected {
     #[serde(rename = "r")]
     ranges: Vec<crate::osv::Range>,
+    /// Listed versions that the ranges do not already cover (see
+    /// `matcher::listed_outside_ranges`).
     #[serde(rename = "v", default, skip_serializing_if = "Vec::is_empty")]
     versions: Vec<String>,
     #[serde(rename = "s", default, skip_serializing_if = "Option::is_none")]
@@ -116,7 +122,10 @@ struct StoredAffected {
 /// Normalise an advisory ecosystem into the lookup key: Ubuntu's `:LTS`
 /// suffix is dropped so `Ubuntu:22.04` finds `Ubuntu:22.04:LTS` records.
 pub fn ecosystem_key(ecosystem: &str) -> String {
-    ecosystem.strip_suffix(":LTS").unwrap_or(ecosystem).to_string()
+    ecosystem
+        .strip_suffix(":LTS")
+        .unwrap_or(ecosystem)
+        .to_string()
 }
 
 /// Normalise a package name for lookup, per ecosystem.
@@ -169,7 +178,11 @@ fn sql(path: &Path) -> impl Fn(rusqlite::Error) -> DbError + '_ {
 impl VulnDb {
     /// Open the database in directory `dir` (or a file path) read-only.
     pub fn open(dir: &Path) -> Result<VulnDb, DbError> {
-        let path = if dir.is_dir() { dir.join(DB_FILE) } else { dir.to_path_buf() };
+        let path = if dir.is_dir() {
+            dir.join(DB_FILE)
+        } else {
+            dir.to_path_buf()
+        };
         if !path.is_file() {
             return Err(DbError::Missing { path });
         }
@@ -178,8 +191,20 @@ impl VulnDb {
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(sql(&path))?;
+        // Keep the shared lock once taken. Otherwise every lookup is its own
+        // read transaction: lock and unlock with fcntl, a stat of the
+        // `-journal` path and a re-check of the file, which was two thirds
+        // of matching 10,000 packages (benches/match.rs). Safe because a
+        // database file is never written in place: `DbWriter` builds a new
+        // file and renames it over the old one.
+        conn.execute_batch("PRAGMA locking_mode = EXCLUSIVE;")
+            .map_err(sql(&path))?;
         let found: Option<String> = conn
-            .query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |r| r.get(0))
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'schema_version'",
+                [],
+                |r| r.get(0),
+            )
             .optional()
             .map_err(sql(&path))?;
         let found: i64 = found.and_then(|s| s.parse().ok()).unwrap_or(-1);
@@ -203,25 +228,63 @@ impl VulnDb {
 
     /// Every affected entry for `(ecosystem, name)` with its advisory.
     /// `ecosystem` may carry a release (`Debian:12`); `name` is normalised here.
-    pub fn lookup(&self, ecosystem: &str, name: &str) -> Result<Vec<(Arc<AdvisoryMeta>, Affected)>, DbError> {
+    pub fn lookup(
+        &self,
+        ecosystem: &str,
+        name: &str,
+    ) -> Result<Vec<(Arc<AdvisoryMeta>, Affected)>, DbError> {
         let eco = ecosystem_key(ecosystem);
         let key = name_key(ecosystem, name);
+        let e = sql(&self.path);
+        // One statement for the entries and their advisories: a second
+        // query per advisory cost as much as the lookup itself when
+        // matching 10,000 packages (benches/match.rs). The advisory columns
+        // are only read for advisories not cached yet.
         let mut stmt = self
             .conn
-            .prepare_cached("SELECT advisory, data FROM affected WHERE ecosystem = ?1 AND name = ?2")
-            .map_err(sql(&self.path))?;
-        let rows: Vec<(i64, Vec<u8>)> = stmt
-            .query_map(params![eco, key], |r| Ok((r.get(0)?, r.get(1)?)))
-            .map_err(sql(&self.path))?
-            .collect::<Result<_, _>>()
-            .map_err(sql(&self.path))?;
-        let mut out = Vec::with_capacity(rows.len());
-        for (adv, data) in rows {
-            let stored: StoredAffected = serde_json::from_slice(&data).map_err(|e| DbError::Corrupt {
+            .prepare_cached(
+                "SELECT f.advisory, f.data, a.id, a.aliases, a.title, a.severity, a.cvss, a.source \
+                 FROM affected f LEFT JOIN advisories a ON a.rowid = f.advisory \
+                 WHERE f.ecosystem = ?1 AND f.name = ?2",
+            )
+            .map_err(&e)?;
+        let mut rows = stmt.query(params![eco, key]).map_err(&e)?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(&e)? {
+            let adv: i64 = row.get(0).map_err(&e)?;
+            let corrupt = |reason: String| DbError::Corrupt {
                 path: self.path.clone(),
-                reason: format!("affected entry of advisory #{adv}: {e}"),
-            })?;
-            let meta = self.advisory(adv)?;
+                reason: format!("affected entry of advisory #{adv}: {reason}"),
+            };
+            let data = row
+                .get_ref(1)
+                .map_err(&e)?
+                .as_bytes()
+                .map_err(|err| corrupt(err.to_string()))?;
+            let stored: StoredAffected =
+                serde_json::from_slice(data).map_err(|err| corrupt(err.to_string()))?;
+            let cached = self.cache.borrow().get(&adv).map(Arc::clone);
+            let meta = match cached {
+                Some(m) => m,
+                None => {
+                    let id: Option<String> = row.get(2).map_err(&e)?;
+                    let id = id.ok_or_else(|| corrupt("the advisory is missing".into()))?;
+                    let aliases: String = row.get(3).map_err(&e)?;
+                    let severity: String = row.get(5).map_err(&e)?;
+                    let meta = Arc::new(AdvisoryMeta {
+                        id,
+                        aliases: serde_json::from_str(&aliases).unwrap_or_default(),
+                        title: row.get(4).map_err(&e)?,
+                        severity: severity
+                            .parse()
+                            .unwrap_or(palisade_model::Severity::Unknown),
+                        cvss_score: row.get(6).map_err(&e)?,
+                        source: row.get(7).map_err(&e)?,
+                    });
+                    self.cache.borrow_mut().insert(adv, Arc::clone(&meta));
+                    meta
+                }
+            };
             out.push((
                 meta,
                 Affected {
@@ -234,29 +297,6 @@ impl VulnDb {
             ));
         }
         Ok(out)
-    }
-
-    fn advisory(&self, rowid: i64) -> Result<Arc<AdvisoryMeta>, DbError> {
-        if let Some(m) = self.cache.borrow().get(&rowid) {
-            return Ok(Arc::clone(m));
-        }
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT id, aliases, title, severity, cvss, source FROM advisories WHERE rowid = ?1")
-            .map_err(sql(&self.path))?;
-        let (id, aliases, title, severity, cvss, source): (String, String, String, String, Option<f64>, String) = stmt
-            .query_row([rowid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
-            .map_err(sql(&self.path))?;
-        let meta = Arc::new(AdvisoryMeta {
-            id,
-            aliases: serde_json::from_str(&aliases).unwrap_or_default(),
-            title,
-            severity: severity.parse().unwrap_or(palisade_model::Severity::Unknown),
-            cvss_score: cvss,
-            source,
-        });
-        self.cache.borrow_mut().insert(rowid, Arc::clone(&meta));
-        Ok(meta)
     }
 
     /// Metadata and counts.
@@ -282,11 +322,16 @@ impl VulnDb {
             .prepare("SELECT ecosystem, count(DISTINCT advisory) FROM affected GROUP BY ecosystem ORDER BY ecosystem")
             .map_err(&e)?;
         let ecosystems = stmt
-            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64)))
+            .query_map([], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
+            })
             .map_err(&e)?
             .collect::<Result<Vec<_>, _>>()
             .map_err(&e)?;
-        let mut stmt = self.conn.prepare("SELECT data FROM sources ORDER BY rowid").map_err(&e)?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT data FROM sources ORDER BY rowid")
+            .map_err(&e)?;
         let sources = stmt
             .query_map([], |r| r.get::<_, String>(0))
             .map_err(&e)?
@@ -306,13 +351,35 @@ impl VulnDb {
     }
 }
 
+/// What [`DbWriter::insert_outcome`] did with an advisory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InsertOutcome {
+    /// A new id: stored.
+    Inserted,
+    /// The id was stored already with an older `modified`: replaced.
+    Replaced,
+    /// The id was stored already with an equal or newer `modified` (or the
+    /// advisory is withdrawn): not stored.
+    Kept,
+}
+
+/// The ordering key of a `modified` value: parseable timestamps by instant,
+/// above absent or unparseable ones.
+fn modified_key(m: Option<&str>) -> Option<(i64, u32)> {
+    m.and_then(crate::osv::timestamp_key)
+}
+
+/// Distinguishes temporary files of builds running at once in one process.
+static BUILD_SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// Writes a new database to a temporary file beside the target, then
 /// renames it into place: a failed build never destroys a working database.
 pub struct DbWriter {
     conn: Connection,
     tmp: PathBuf,
     target: PathBuf,
-    ids: HashMap<String, (i64, Option<String>)>,
+    ids: HashMap<String, (i64, Option<(i64, u32)>)>,
     _guard: TmpGuard,
 }
 
@@ -324,7 +391,8 @@ impl DbWriter {
             source,
         })?;
         let target = dir.join(DB_FILE);
-        let tmp = dir.join(format!(".{DB_FILE}.{}.tmp", std::process::id()));
+        let seq = BUILD_SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tmp = dir.join(format!(".{DB_FILE}.{}.{seq}.tmp", std::process::id()));
         let _ = std::fs::remove_file(&tmp);
         let conn = Connection::open(&tmp).map_err(sql(&tmp))?;
         conn.execute_batch(
@@ -352,19 +420,37 @@ impl DbWriter {
     /// same id comes twice, the later `modified` wins. Returns whether it
     /// was stored.
     pub fn insert(&mut self, adv: &Advisory) -> Result<bool, DbError> {
+        Ok(self.insert_outcome(adv)? != InsertOutcome::Kept)
+    }
+
+    /// Distinct advisories stored so far.
+    pub fn advisory_count(&self) -> u64 {
+        self.ids.len() as u64
+    }
+
+    /// Add one advisory, saying whether it was new, replaced an older copy
+    /// of the same id, or was not stored. `modified` values are compared as
+    /// instants (RFC 3339, offsets and fractions applied); a copy with a
+    /// readable `modified` beats one without; on a tie the first stays.
+    pub fn insert_outcome(&mut self, adv: &Advisory) -> Result<InsertOutcome, DbError> {
         if adv.withdrawn {
-            return Ok(false);
+            return Ok(InsertOutcome::Kept);
         }
         let e = sql(&self.tmp);
-        if let Some((rowid, modified)) = self.ids.get(&adv.id) {
-            if modified.as_deref() >= adv.modified.as_deref() {
-                return Ok(false);
+        let new_key = modified_key(adv.modified.as_deref());
+        let mut outcome = InsertOutcome::Inserted;
+        if let Some((rowid, old_key)) = self.ids.get(&adv.id) {
+            if *old_key >= new_key {
+                return Ok(InsertOutcome::Kept);
             }
+            outcome = InsertOutcome::Replaced;
             let rowid = *rowid;
             self.conn
                 .execute("DELETE FROM affected WHERE advisory = ?1", [rowid])
                 .map_err(&e)?;
-            self.conn.execute("DELETE FROM advisories WHERE rowid = ?1", [rowid]).map_err(&e)?;
+            self.conn
+                .execute("DELETE FROM advisories WHERE rowid = ?1", [rowid])
+                .map_err(&e)?;
         }
         let aliases = serde_json::to_string(&adv.aliases).unwrap_or_else(|_| "[]".into());
         self.conn
@@ -384,11 +470,11 @@ impl DbWriter {
             })
             .map_err(&e)?;
         let rowid = self.conn.last_insert_rowid();
-        self.ids.insert(adv.id.clone(), (rowid, adv.modified.clone()));
+        self.ids.insert(adv.id.clone(), (rowid, new_key));
         for a in &adv.affected {
             let stored = StoredAffected {
                 ranges: a.ranges.clone(),
-                versions: a.versions.clone(),
+                versions: crate::matcher::listed_outside_ranges(a),
                 severity: a.severity,
                 ecosystem: a.ecosystem.clone(),
                 name: a.name.clone(),
@@ -409,7 +495,7 @@ impl DbWriter {
                 })
                 .map_err(&e)?;
         }
-        Ok(true)
+        Ok(outcome)
     }
 
     pub fn add_source(&mut self, s: &SourceSummary) -> Result<(), DbError> {

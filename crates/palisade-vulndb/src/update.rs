@@ -90,8 +90,44 @@ fn encode_segment(s: &str) -> String {
     out
 }
 
-/// Download every source; returns the directory to build from.
-pub fn download(db_dir: &Path, opts: &UpdateOptions, progress: &dyn DownloadProgress) -> Result<PathBuf, UpdateError> {
+/// One source that could not be downloaded (any previous copy is kept).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DownloadFailure {
+    /// The ecosystem, or `Debian tracker`.
+    pub name: String,
+    pub url: String,
+    pub message: String,
+}
+
+/// What [`download_with_report`] did.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct DownloadReport {
+    /// The directory to build from (`<db>/sources`).
+    pub sources: PathBuf,
+    /// Names of the sources downloaded now, in order.
+    pub fetched: Vec<String>,
+    /// Sources that failed; not fatal while something is usable.
+    pub failed: Vec<DownloadFailure>,
+}
+
+/// Download every source; returns the directory to build from. Failures of
+/// single sources are logged; [`download_with_report`] returns them.
+pub fn download(
+    db_dir: &Path,
+    opts: &UpdateOptions,
+    progress: &dyn DownloadProgress,
+) -> Result<PathBuf, UpdateError> {
+    download_with_report(db_dir, opts, progress).map(|r| r.sources)
+}
+
+/// Download every source, reporting which ones failed. Fails only when no
+/// source is usable: none downloaded now and no earlier copy on disk.
+pub fn download_with_report(
+    db_dir: &Path,
+    opts: &UpdateOptions,
+    progress: &dyn DownloadProgress,
+) -> Result<DownloadReport, UpdateError> {
     let sources = db_dir.join("sources");
     fs::create_dir_all(&sources).map_err(io_err(&sources))?;
     let client = reqwest::blocking::Client::builder()
@@ -103,38 +139,58 @@ pub fn download(db_dir: &Path, opts: &UpdateOptions, progress: &dyn DownloadProg
             url: String::new(),
             message: e.to_string(),
         })?;
-    let mut fetched = 0usize;
-    let mut failures = Vec::new();
+    let mut fetched = Vec::new();
+    let mut failed = Vec::new();
+    let mut usable = 0usize;
     let base = opts.osv_base_url.trim_end_matches('/');
-    for eco in &opts.ecosystems {
-        let url = format!("{base}/{}/all.zip", encode_segment(eco));
-        let dest = sources.join("osv").join(eco).join("all.zip");
-        match fetch(&client, &url, &dest, Kind::Zip, progress) {
-            Ok(()) => fetched += 1,
-            Err(e) => {
-                tracing::warn!(ecosystem = %eco, error = %e, "download failed; keeping any previous copy");
-                failures.push(e.to_string());
-            }
-        }
-    }
+    let mut jobs: Vec<(String, String, PathBuf, Kind)> = opts
+        .ecosystems
+        .iter()
+        .map(|eco| {
+            (
+                eco.clone(),
+                format!("{base}/{}/all.zip", encode_segment(eco)),
+                sources.join("osv").join(eco).join("all.zip"),
+                Kind::Zip,
+            )
+        })
+        .collect();
     if let Some(url) = &opts.debian_tracker_url {
-        let dest = sources.join("debian").join("tracker.json");
-        match fetch(&client, url, &dest, Kind::Json, progress) {
-            Ok(()) => fetched += 1,
+        jobs.push((
+            "Debian tracker".to_string(),
+            url.clone(),
+            sources.join("debian").join("tracker.json"),
+            Kind::Json,
+        ));
+    }
+    for (name, url, dest, kind) in jobs {
+        match fetch(&client, &url, &dest, kind, progress) {
+            Ok(()) => {
+                fetched.push(name);
+                usable += 1;
+            }
             Err(e) => {
-                tracing::warn!(error = %e, "Debian tracker download failed; keeping any previous copy");
-                failures.push(e.to_string());
+                tracing::warn!(source = %name, error = %e, "download failed; keeping any previous copy");
+                if dest.is_file() {
+                    usable += 1;
+                }
+                failed.push(DownloadFailure {
+                    name,
+                    url,
+                    message: e.to_string(),
+                });
             }
         }
     }
-    if fetched == 0 {
-        // Previous copies, if any, are still usable.
-        let has_previous = fs::read_dir(&sources).map(|mut d| d.next().is_some()).unwrap_or(false);
-        if !has_previous {
-            return Err(UpdateError::NothingFetched(failures.join("; ")));
-        }
+    if usable == 0 {
+        let all: Vec<String> = failed.iter().map(|f| f.message.clone()).collect();
+        return Err(UpdateError::NothingFetched(all.join("; ")));
     }
-    Ok(sources)
+    Ok(DownloadReport {
+        sources,
+        fetched,
+        failed,
+    })
 }
 
 #[derive(Clone, Copy)]
@@ -161,7 +217,11 @@ fn fetch(
         }
         match fetch_once(client, url, &part, &etag_file, progress) {
             Ok(()) => {
-                verify(url, &part, kind)?;
+                if let Err(e) = verify(url, &part, kind) {
+                    // `verify` removed the bad download; its ETag goes too.
+                    let _ = fs::remove_file(&etag_file);
+                    return Err(e);
+                }
                 fs::rename(&part, dest).map_err(io_err(dest))?;
                 let _ = fs::remove_file(&etag_file);
                 progress.done(url);
@@ -195,7 +255,9 @@ fn fetch_once(
     let mut req = client.get(url);
     if have > 0 {
         if let Some(tag) = &etag {
-            req = req.header("Range", format!("bytes={have}-")).header("If-Range", tag.trim());
+            req = req
+                .header("Range", format!("bytes={have}-"))
+                .header("If-Range", tag.trim());
         }
     }
     let http = |message: String, retry: bool| {
@@ -211,7 +273,25 @@ fn fetch_once(
     let status = resp.status();
     let (mut file, start) = match status.as_u16() {
         206 => {
-            let f = OpenOptions::new().append(true).open(part).map_err(|e| (io_err(part)(e), false))?;
+            // Append only what continues our partial file exactly.
+            let range = resp
+                .headers()
+                .get("content-range")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string);
+            let starts_at = range.as_deref().and_then(content_range_start);
+            if have == 0 || starts_at != Some(have) {
+                let _ = fs::remove_file(part);
+                let _ = fs::remove_file(etag_file);
+                return Err(http(
+                    format!("asked for bytes {have}- but got Content-Range {range:?}; restarting"),
+                    true,
+                ));
+            }
+            let f = OpenOptions::new()
+                .append(true)
+                .open(part)
+                .map_err(|e| (io_err(part)(e), false))?;
             (f, have)
         }
         200 => {
@@ -240,10 +320,14 @@ fn fetch_once(
             Ok(n) => n,
             Err(e) => {
                 let _ = file.flush();
-                return Err(http(format!("connection lost after {} bytes: {e}", start + got), true));
+                return Err(http(
+                    format!("connection lost after {} bytes: {e}", start + got),
+                    true,
+                ));
             }
         };
-        file.write_all(buf.get(..n).unwrap_or(&[])).map_err(|e| (io_err(part)(e), false))?;
+        file.write_all(buf.get(..n).unwrap_or(&[]))
+            .map_err(|e| (io_err(part)(e), false))?;
         got += n as u64;
         progress.advance(n as u64);
     }
@@ -254,6 +338,13 @@ fn fetch_once(
         }
     }
     Ok(())
+}
+
+/// The first byte position of a `Content-Range: bytes A-B/N` value.
+fn content_range_start(v: &str) -> Option<u64> {
+    let rest = v.trim().strip_prefix("bytes")?.trim_start();
+    let (first, _) = rest.split_once('-')?;
+    first.trim().parse().ok()
 }
 
 fn verify(url: &str, part: &Path, kind: Kind) -> Result<(), UpdateError> {
@@ -276,7 +367,8 @@ fn verify(url: &str, part: &Path, kind: Kind) -> Result<(), UpdateError> {
         Kind::Json => {
             let mut f = File::open(part).map_err(io_err(part))?;
             let mut head = [0u8; 1];
-            f.read_exact(&mut head).map_err(|e| bad("JSON document", e.to_string()))?;
+            f.read_exact(&mut head)
+                .map_err(|e| bad("JSON document", e.to_string()))?;
             if !matches!(head, [b'{'] | [b'[']) {
                 return Err(bad("JSON document", "does not start with { or [".into()));
             }
@@ -288,6 +380,14 @@ fn verify(url: &str, part: &Path, kind: Kind) -> Result<(), UpdateError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn content_range_starts() {
+        assert_eq!(content_range_start("bytes 100-199/200"), Some(100));
+        assert_eq!(content_range_start("bytes 0-0/1"), Some(0));
+        assert_eq!(content_range_start("bytes */200"), None);
+        assert_eq!(content_range_start("items 1-2/3"), None);
+    }
 
     #[test]
     fn segments_are_encoded() {
