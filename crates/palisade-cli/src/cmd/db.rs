@@ -156,9 +156,16 @@ pub(crate) fn run(cmd: DbCommand, quiet: bool) -> anyhow::Result<ExitCode> {
                     a.ecosystems.clone()
                 },
             };
-            let sources = palisade_vulndb::update::download(&dir, &opts, &progress)
+            let fetched = palisade_vulndb::update::download_with_report(&dir, &opts, &progress)
                 .with_context(|| format!("downloading advisories into {}", dir.display()))?;
             progress.finish();
+            for f in &fetched.failed {
+                eprintln!(
+                    "palisade: warning: {} not updated ({}): {}; any previous copy is kept",
+                    f.name, f.url, f.message
+                );
+            }
+            let sources = fetched.sources;
             let report = palisade_vulndb::build(&sources, &dir, &builder())
                 .with_context(|| format!("building the database from {}", sources.display()))?;
             print_build(&report, a.format)?;
