@@ -3,9 +3,18 @@
 //! broken record becomes a [`ScanWarning`].
 
 pub mod apk;
+pub mod dotnet;
 pub mod dpkg;
+pub mod elf;
+pub mod golang;
+pub mod java;
+pub mod node;
 pub mod os_release;
+pub mod php;
+pub mod python;
 pub mod rpm;
+pub mod ruby;
+pub mod rust;
 
 use palisade_model::{OsInfo, Package, ScanWarning};
 
@@ -73,6 +82,14 @@ pub fn default_catalogers() -> Vec<Box<dyn Cataloger>> {
         Box::new(DpkgCataloger),
         Box::new(ApkCataloger),
         Box::new(RpmCataloger),
+        Box::new(python::PythonCataloger),
+        Box::new(node::NodeCataloger),
+        Box::new(golang::GoCataloger),
+        Box::new(rust::RustCataloger),
+        Box::new(java::JavaCataloger),
+        Box::new(ruby::RubyCataloger),
+        Box::new(php::PhpCataloger),
+        Box::new(dotnet::DotnetCataloger),
     ]
 }
 
@@ -118,7 +135,10 @@ mod tests {
     #[test]
     fn registry_and_os_detection() {
         let names: Vec<&str> = default_catalogers().iter().map(|c| c.name()).collect();
-        assert_eq!(names, ["dpkg", "apk", "rpm"]);
+        assert_eq!(
+            names,
+            ["dpkg", "apk", "rpm", "python", "npm", "go", "rust", "java", "ruby", "php", "dotnet"]
+        );
         assert!(os_files_wanted("etc/os-release"));
         assert!(!os_files_wanted("etc/passwd"));
         let fs = FsView::from_files([("etc/os-release", "ID=alpine\nVERSION_ID=3.19.1\n")]);
