@@ -45,7 +45,13 @@ fn help_teaches_the_image_forms() {
     let o = run(palisade().args(["image", "scan", "--help"]));
     assert!(o.status.success());
     let out = String::from_utf8_lossy(&o.stdout);
-    for form in ["oci:DIR", "docker-archive:FILE", "dir:PATH", "--fail-on", "--platform"] {
+    for form in [
+        "oci:DIR",
+        "docker-archive:FILE",
+        "dir:PATH",
+        "--fail-on",
+        "--platform",
+    ] {
         assert!(out.contains(form), "help mentions {form}");
     }
 }
@@ -122,12 +128,32 @@ fn scan_json_matches_the_contract_and_fail_on_sets_exit_1() {
         .collect();
     got.sort();
     let want = vec![
-        ("curl".to_string(), "DSA-5330-1".to_string(), Some("7.74.0-1.3+deb11u5".to_string())),
-        ("libcurl4".into(), "DSA-5330-1".into(), Some("7.74.0-1.3+deb11u5".into())),
-        ("libssl1.1".into(), "DSA-5343-1".into(), Some("1.1.1n-0+deb11u4".into())),
-        ("openssl".into(), "DSA-5343-1".into(), Some("1.1.1n-0+deb11u4".into())),
+        (
+            "curl".to_string(),
+            "DSA-5330-1".to_string(),
+            Some("7.74.0-1.3+deb11u5".to_string()),
+        ),
+        (
+            "libcurl4".into(),
+            "DSA-5330-1".into(),
+            Some("7.74.0-1.3+deb11u5".into()),
+        ),
+        (
+            "libssl1.1".into(),
+            "DSA-5343-1".into(),
+            Some("1.1.1n-0+deb11u4".into()),
+        ),
+        (
+            "openssl".into(),
+            "DSA-5343-1".into(),
+            Some("1.1.1n-0+deb11u4".into()),
+        ),
         ("tar".into(), "DEBIAN-CVE-2005-2541".into(), None),
-        ("zlib1g".into(), "DSA-5218-1".into(), Some("1:1.2.11.dfsg-2+deb11u2".into())),
+        (
+            "zlib1g".into(),
+            "DSA-5218-1".into(),
+            Some("1:1.2.11.dfsg-2+deb11u2".into()),
+        ),
     ];
     assert_eq!(got, want);
     // The already-fixed DSA-5169-1 (fixed in the installed version) is absent.
@@ -135,15 +161,45 @@ fn scan_json_matches_the_contract_and_fail_on_sets_exit_1() {
 
     // --fail-on: HIGH is crossed (CRITICAL findings) → 1; the filters apply first.
     let o = run(palisade()
-        .args(["image", "scan", &image, "--format", "json", "--fail-on", "HIGH", "--db"])
+        .args([
+            "image",
+            "scan",
+            &image,
+            "--format",
+            "json",
+            "--fail-on",
+            "HIGH",
+            "--db",
+        ])
         .arg(db.path()));
     assert_eq!(o.status.code(), Some(1));
     let o = run(palisade()
-        .args(["image", "scan", &image, "--severity", "LOW", "--fail-on", "HIGH", "--db"])
+        .args([
+            "image",
+            "scan",
+            &image,
+            "--severity",
+            "LOW",
+            "--fail-on",
+            "HIGH",
+            "--db",
+        ])
         .arg(db.path()));
-    assert_eq!(o.status.code(), Some(0), "only LOW left: threshold not crossed");
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "only LOW left: threshold not crossed"
+    );
     let o = run(palisade()
-        .args(["image", "scan", &image, "--format", "json", "--ignore-unfixed", "--db"])
+        .args([
+            "image",
+            "scan",
+            &image,
+            "--format",
+            "json",
+            "--ignore-unfixed",
+            "--db",
+        ])
         .arg(db.path()));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert!(v["vulnerabilities"]
@@ -172,7 +228,10 @@ fn every_output_format_and_output_file() {
             .arg("--output")
             .arg(&file));
         assert!(o.status.success(), "{format}: {}", stderr(&o));
-        assert!(o.stdout.is_empty(), "{format}: nothing on stdout with --output");
+        assert!(
+            o.stdout.is_empty(),
+            "{format}: nothing on stdout with --output"
+        );
         let text = std::fs::read_to_string(&file).unwrap();
         assert!(text.contains(probe), "{format} output contains {probe}");
     }
@@ -188,7 +247,11 @@ fn scan_by_reference_from_a_local_registry_with_auth_on_stdin() {
     // The demo rootfs as one layer.
     let root = demo_rootfs();
     let mut layer = Layer::new();
-    for rel in ["usr/lib/os-release", "etc/debian_version", "var/lib/dpkg/status"] {
+    for rel in [
+        "usr/lib/os-release",
+        "etc/debian_version",
+        "var/lib/dpkg/status",
+    ] {
         layer = layer.file(rel, std::fs::read(root.join(rel)).unwrap());
     }
     layer = layer.symlink("etc/os-release", "../usr/lib/os-release");
@@ -198,14 +261,23 @@ fn scan_by_reference_from_a_local_registry_with_auth_on_stdin() {
     let db = demo_db();
     let image = format!("{}/demo/bullseye:1", reg.host_port());
     let mut cmd = palisade();
-    cmd.args(["image", "scan", &image, "--insecure", "--format", "json", "--username", &creds.username])
-        .arg("--password-stdin")
-        .arg("--db")
-        .arg(db.path())
-        .env("HOME", db.path())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
+    cmd.args([
+        "image",
+        "scan",
+        &image,
+        "--insecure",
+        "--format",
+        "json",
+        "--username",
+        &creds.username,
+    ])
+    .arg("--password-stdin")
+    .arg("--db")
+    .arg(db.path())
+    .env("HOME", db.path())
+    .stdin(std::process::Stdio::piped())
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped());
     let mut child = cmd.spawn().unwrap();
     {
         use std::io::Write;
@@ -218,13 +290,19 @@ fn scan_by_reference_from_a_local_registry_with_auth_on_stdin() {
     assert_eq!(v["artifact"]["digest"], img.manifest_digest().to_string());
     assert_eq!(v["vulnerabilities"].as_array().unwrap().len(), 6);
     let layer_digest = img.layer_digests()[0].to_string();
-    assert!(v["packages"].as_array().unwrap().iter().all(|p| p["layer"] == layer_digest.as_str()));
+    assert!(v["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|p| p["layer"] == layer_digest.as_str()));
 }
 
 #[test]
 fn db_status_reports_sources_and_counts() {
     let db = demo_db();
-    let o = run(palisade().args(["db", "status", "--format", "json", "--db"]).arg(db.path()));
+    let o = run(palisade()
+        .args(["db", "status", "--format", "json", "--db"])
+        .arg(db.path()));
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["advisories"], 6);
@@ -254,12 +332,22 @@ fn ignore_file_suppresses_until_expiry() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|x| format!("{}/{}", x["id"].as_str().unwrap(), x["package"].as_str().unwrap()))
+        .map(|x| {
+            format!(
+                "{}/{}",
+                x["id"].as_str().unwrap(),
+                x["package"].as_str().unwrap()
+            )
+        })
         .collect();
     // zlib's DSA is suppressed through its CVE alias; curl's entry expired.
     assert!(!ids.iter().any(|i| i.starts_with("DSA-5218-1")), "{ids:?}");
     assert!(ids.contains(&"DSA-5330-1/curl".to_string()), "{ids:?}");
-    assert!(v["warnings"].as_array().unwrap().iter().any(|w| w["message"].as_str().unwrap().contains("expired")));
+    assert!(v["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|w| w["message"].as_str().unwrap().contains("expired")));
     // A broken ignore file is an input error.
     std::fs::write(&ignore, "- id: X\n  expires: someday\n").unwrap();
     let o = run(palisade()

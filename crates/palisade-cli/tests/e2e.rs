@@ -43,9 +43,18 @@ fn bookworm_rootfs(work: &Path) -> PathBuf {
             .args(["--variant=minbase", "bookworm"])
             .arg(&tmp)
             .arg("http://deb.debian.org/debian"));
-        sh(Command::new("tar").arg("-C").arg(&tmp).arg("-cf").arg(&tarball).arg("."));
+        sh(Command::new("tar")
+            .arg("-C")
+            .arg(&tmp)
+            .arg("-cf")
+            .arg(&tarball)
+            .arg("."));
     }
-    sh(Command::new("tar").arg("-C").arg(&root).arg("-xf").arg(&tarball));
+    sh(Command::new("tar")
+        .arg("-C")
+        .arg(&root)
+        .arg("-xf")
+        .arg(&tarball));
     root
 }
 
@@ -62,14 +71,26 @@ fn bookworm_python_npm_image_by_reference() {
         return;
     }
     let data = shared_data();
-    assert!(data.join("osv/PyPI/all.zip").is_file(), "shared data missing at {}", data.display());
+    assert!(
+        data.join("osv/PyPI/all.zip").is_file(),
+        "shared data missing at {}",
+        data.display()
+    );
     let work = tempfile::tempdir().unwrap();
     let w = work.path();
 
     let rootfs = bookworm_rootfs(w);
     let py = w.join("py");
     sh(Command::new("python3")
-        .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile", "--target"])
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-compile",
+            "--target",
+        ])
         .arg(py.join("app/pydeps"))
         .args(["requests==2.19.1", "urllib3==1.23"]));
     let js = w.join("js/app/web");
@@ -80,16 +101,34 @@ fn bookworm_python_npm_image_by_reference() {
     )
     .unwrap();
     sh(Command::new("npm")
-        .args(["install", "--silent", "--no-audit", "--no-fund", "--ignore-scripts"])
+        .args([
+            "install",
+            "--silent",
+            "--no-audit",
+            "--no-fund",
+            "--ignore-scripts",
+        ])
         .current_dir(&js));
 
     let layout = w.join("layout");
-    sh(Command::new("umoci").arg("init").arg("--layout").arg(&layout));
+    sh(Command::new("umoci")
+        .arg("init")
+        .arg("--layout")
+        .arg(&layout));
     let image = format!("{}:e2e", layout.display());
     sh(Command::new("umoci").args(["new", "--image", &image]));
-    sh(Command::new("umoci").args(["insert", "--image", &image]).arg(&rootfs).arg("/"));
-    sh(Command::new("umoci").args(["insert", "--image", &image]).arg(py.join("app")).arg("/app"));
-    sh(Command::new("umoci").args(["insert", "--image", &image]).arg(w.join("js/app")).arg("/app"));
+    sh(Command::new("umoci")
+        .args(["insert", "--image", &image])
+        .arg(&rootfs)
+        .arg("/"));
+    sh(Command::new("umoci")
+        .args(["insert", "--image", &image])
+        .arg(py.join("app"))
+        .arg("/app"));
+    sh(Command::new("umoci")
+        .args(["insert", "--image", &image])
+        .arg(w.join("js/app"))
+        .arg("/app"));
 
     let reg = TestRegistry::start(RegistryOptions::plain()).unwrap();
     reg.push(&layout, "e2e", "e2e/app:1").unwrap();
@@ -97,15 +136,32 @@ fn bookworm_python_npm_image_by_reference() {
 
     let db = w.join("db");
     let bin = env!("CARGO_BIN_EXE_palisade");
-    sh(Command::new(bin).args(["db", "build", "--source"]).arg(&data).arg("--db").arg(&db));
+    sh(Command::new(bin)
+        .args(["db", "build", "--source"])
+        .arg(&data)
+        .arg("--db")
+        .arg(&db));
 
     // JSON: the packages and the advisories.
     let out = Command::new(bin)
-        .args(["image", "scan", &reference, "--insecure", "--no-cache", "--format", "json", "--db"])
+        .args([
+            "image",
+            "scan",
+            &reference,
+            "--insecure",
+            "--no-cache",
+            "--format",
+            "json",
+            "--db",
+        ])
         .arg(&db)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let pkgs = v["packages"].as_array().unwrap();
     let has = |eco: &str, name: &str, version: &str| {
@@ -119,22 +175,47 @@ fn bookworm_python_npm_image_by_reference() {
     let debs = pkgs.iter().filter(|p| p["ecosystem"] == "Debian").count();
     assert!(debs > 50, "bookworm minbase has ~90 packages, found {debs}");
     let vulns = v["vulnerabilities"].as_array().unwrap();
-    let found = |id: &str, pkg: &str| vulns.iter().any(|x| (x["id"] == id || x["aliases"].as_array().unwrap().iter().any(|a| a == id)) && x["package"] == pkg);
+    let found = |id: &str, pkg: &str| {
+        vulns.iter().any(|x| {
+            (x["id"] == id || x["aliases"].as_array().unwrap().iter().any(|a| a == id))
+                && x["package"] == pkg
+        })
+    };
     // From the shared OSV data: requests < 2.20.0, lodash < 4.17.5, marked <= 0.3.5.
     assert!(found("PYSEC-2018-28", "requests"), "PYSEC-2018-28");
     assert!(found("NSWG-ECO-368", "lodash"), "NSWG-ECO-368");
     assert!(found("NSWG-ECO-101", "marked"), "NSWG-ECO-101");
     // The Debian data stops at Debian 11: nothing may match bookworm packages.
-    assert!(!vulns.iter().any(|x| x["ecosystem"] == "Debian"), "no Debian advisory for bookworm");
+    assert!(
+        !vulns.iter().any(|x| x["ecosystem"] == "Debian"),
+        "no Debian advisory for bookworm"
+    );
 
     // Every other format carries the same advisories.
-    for (format, needle) in [("table", "PYSEC-2018-28"), ("sarif", "NSWG-ECO-368"), ("cyclonedx", "PYSEC-2018-28"), ("spdx", "pkg:npm/lodash@4.17.4")] {
+    for (format, needle) in [
+        ("table", "PYSEC-2018-28"),
+        ("sarif", "NSWG-ECO-368"),
+        ("cyclonedx", "PYSEC-2018-28"),
+        ("spdx", "pkg:npm/lodash@4.17.4"),
+    ] {
         let out = Command::new(bin)
-            .args(["image", "scan", &reference, "--insecure", "--format", format, "--db"])
+            .args([
+                "image",
+                "scan",
+                &reference,
+                "--insecure",
+                "--format",
+                format,
+                "--db",
+            ])
             .arg(&db)
             .output()
             .unwrap();
-        assert!(out.status.success(), "{format}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{format}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(text.contains(needle), "{format} output names {needle}");
     }

@@ -477,7 +477,10 @@ impl<R: Read> Read for EntryData<'_, R> {
         if want == 0 {
             return Ok(0);
         }
-        let n = self.tar.inner.read(buf.get_mut(..want).unwrap_or(&mut []))?;
+        let n = self
+            .tar
+            .inner
+            .read(buf.get_mut(..want).unwrap_or(&mut []))?;
         if n == 0 {
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,

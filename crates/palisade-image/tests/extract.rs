@@ -3,7 +3,6 @@
 //! through an unnamed temporary file when large — and extracts obey
 //! whiteouts like files.
 
-
 use palisade_image::scan::read_layers;
 use palisade_image::source::OciLayoutSource;
 use palisade_image::{Limits, NoProgress, Platform, ReadSeek, ScanOptions, Selector};
@@ -30,7 +29,12 @@ impl Selector for Probe {
         }
         v
     }
-    fn extract(&self, index: usize, _path: &str, file: &mut dyn ReadSeek) -> Option<(&'static str, Vec<u8>)> {
+    fn extract(
+        &self,
+        index: usize,
+        _path: &str,
+        file: &mut dyn ReadSeek,
+    ) -> Option<(&'static str, Vec<u8>)> {
         let mut all = Vec::new();
         file.read_to_end(&mut all).ok()?;
         match index {
@@ -89,10 +93,16 @@ fn extractors_see_executables_and_archives() {
         .extracted("txt")
         .map(|f| (f.path.to_string(), f.data.to_vec()))
         .collect();
-    assert_eq!(txt, vec![("opt/app.txtar".to_string(), b"first line".to_vec())]);
+    assert_eq!(
+        txt,
+        vec![("opt/app.txtar".to_string(), b"first line".to_vec())]
+    );
     // Extracted files are not whole files; the whole one is.
     assert!(view.read("usr/bin/big").is_none());
-    assert_eq!(view.read("etc/keep-whole").map(|f| f.data.to_vec()), Some(b"whole".to_vec()));
+    assert_eq!(
+        view.read("etc/keep-whole").map(|f| f.data.to_vec()),
+        Some(b"whole".to_vec())
+    );
     // Only the extracts and the whole file are held, not the 3 MiB binary.
     assert!(view.buffered_bytes() < 64, "{}", view.buffered_bytes());
 }

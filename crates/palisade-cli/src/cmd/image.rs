@@ -193,7 +193,9 @@ pub(crate) fn run(cmd: ImageCommand, quiet: bool) -> anyhow::Result<ExitCode> {
                 Some(p) => Some(palisade_vulndb::IgnoreFile::load(p)?),
                 None => {
                     let p = std::path::Path::new(".palisadeignore");
-                    p.is_file().then(|| palisade_vulndb::IgnoreFile::load(p)).transpose()?
+                    p.is_file()
+                        .then(|| palisade_vulndb::IgnoreFile::load(p))
+                        .transpose()?
                 }
             };
             if let Some(ignore) = ignore {
@@ -267,7 +269,10 @@ fn scan(image: &str, access: &AccessArgs, quiet: bool) -> anyhow::Result<ScanRep
         parallelism: access.parallelism,
         cache: (!access.no_cache).then(|| {
             palisade_image::LayerCache::new(
-                access.cache_dir.clone().unwrap_or_else(palisade_image::LayerCache::default_dir),
+                access
+                    .cache_dir
+                    .clone()
+                    .unwrap_or_else(palisade_image::LayerCache::default_dir),
                 access.cache_max_mib.saturating_mul(1 << 20),
                 palisade_image::cache_key(&palisade_image::catalog::default_catalogers()),
             )

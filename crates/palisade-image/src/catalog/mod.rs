@@ -137,7 +137,10 @@ mod tests {
         let names: Vec<&str> = default_catalogers().iter().map(|c| c.name()).collect();
         assert_eq!(
             names,
-            ["dpkg", "apk", "rpm", "python", "npm", "go", "rust", "java", "ruby", "php", "dotnet"]
+            [
+                "dpkg", "apk", "rpm", "python", "npm", "go", "rust", "java", "ruby", "php",
+                "dotnet"
+            ]
         );
         assert!(os_files_wanted("etc/os-release"));
         assert!(!os_files_wanted("etc/passwd"));

@@ -447,9 +447,14 @@ mod tests {
         assert!(is_transient(&server(429)));
         assert!(is_transient(&server(503)));
         assert!(!is_transient(&server(404)));
-        assert!(!is_transient(&OciDistributionError::UnauthorizedError { url: String::new() }));
+        assert!(!is_transient(&OciDistributionError::UnauthorizedError {
+            url: String::new()
+        }));
 
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         let calls = std::sync::atomic::AtomicU32::new(0);
         let started = std::time::Instant::now();
         let r: Result<u32, _> = rt.block_on(with_retry(3, "manifest", || {
