@@ -1,6 +1,13 @@
 //! The command-line contract: flags, exit codes, the JSON shape, against
 //! the real binary.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
