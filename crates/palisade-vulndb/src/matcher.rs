@@ -319,7 +319,11 @@ pub(crate) fn listed_outside_ranges(a: &Affected) -> Vec<String> {
         return a.versions.clone();
     }
     let mut bad = Vec::new();
-    let ranges: Vec<ParsedRange> = a.ranges.iter().map(|r| ParsedRange::parse(scheme, r, &mut bad)).collect();
+    let ranges: Vec<ParsedRange> = a
+        .ranges
+        .iter()
+        .map(|r| ParsedRange::parse(scheme, r, &mut bad))
+        .collect();
     if !bad.is_empty() {
         return a.versions.clone();
     }
