@@ -686,11 +686,14 @@ fn walk<R: Read>(
                         out.items.insert(path, item);
                     }
                     _ if out.shadowed.contains(&path_hash(&target)) => {
-                        warn(
-                            out,
-                            &path,
-                            format!("hard link to {target} whose content was not kept; skipped"),
-                        );
+                        // Only a link a cataloger wants by name loses something.
+                        if opts.selector.whole(&path) {
+                            warn(
+                                out,
+                                &path,
+                                format!("hard link to {target} whose content was not kept; skipped"),
+                            );
+                        }
                         shadow(out, path);
                     }
                     _ => {
