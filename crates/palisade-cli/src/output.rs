@@ -17,6 +17,14 @@ pub(crate) fn print_stdout(s: &str) -> anyhow::Result<()> {
     }
 }
 
+/// Whether `p` is a regular file or does not exist yet (symlinks followed).
+fn is_regular_or_absent(p: &Path) -> bool {
+    match std::fs::metadata(p) {
+        Ok(m) => m.is_file(),
+        Err(_) => true,
+    }
+}
+
 /// Write `report` in `format` to `path` (or stdout). Colours and width
 /// follow the terminal when writing to one.
 pub(crate) fn write_report(
@@ -40,6 +48,19 @@ pub(crate) fn write_report(
         .with_color(color)
         .with_width(width);
     match path {
+        Some(p) if !is_regular_or_absent(p) => {
+            // A device or pipe (`-o /dev/null`, `-o /dev/stdout`): write to
+            // it directly; renaming over it would replace the device.
+            let mut w = BufWriter::new(
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(p)
+                    .with_context(|| format!("cannot write {}", p.display()))?,
+            );
+            palisade_report::write(format, report, &mut w, &opts)?;
+            w.flush()
+                .with_context(|| format!("writing {}", p.display()))?;
+        }
         Some(p) => {
             // Write beside the target, then rename: a failed run never
             // leaves half a report where a previous one was.

@@ -365,3 +365,31 @@ fn ignore_file_suppresses_until_expiry() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("ignore.yaml"), "{}", stderr(&o));
 }
+
+#[test]
+fn output_to_a_pipe_or_device_writes_through_it() {
+    // `-o /dev/null` or `-o FIFO` must write through the special file, not
+    // replace it with a regular one. A FIFO stands in for the device so a
+    // regression cannot damage the machine's /dev/null.
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("report.fifo");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read(&fifo).unwrap())
+    };
+    let image = format!("dir:{}", demo_rootfs().display());
+    let o = run(palisade()
+        .args(["image", "sbom", &image, "--format", "json", "-o"])
+        .arg(&fifo));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let got = reader.join().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&got).unwrap();
+    assert_eq!(v["schema"], "palisade.scan/v1");
+    use std::os::unix::fs::FileTypeExt;
+    assert!(
+        std::fs::metadata(&fifo).unwrap().file_type().is_fifo(),
+        "still a FIFO"
+    );
+}
