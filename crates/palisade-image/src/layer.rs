@@ -691,7 +691,9 @@ fn walk<R: Read>(
                             warn(
                                 out,
                                 &path,
-                                format!("hard link to {target} whose content was not kept; skipped"),
+                                format!(
+                                    "hard link to {target} whose content was not kept; skipped"
+                                ),
                             );
                         }
                         shadow(out, path);

@@ -18,7 +18,6 @@
 //! the same image gives the same number (see [`ReportOptions::timestamp`]
 //! for the other varying field).
 
-use std::collections::HashSet;
 use std::io::Write;
 
 use palisade_model::{Package, ScanReport, VulnerabilityMatch};
@@ -28,6 +27,7 @@ use crate::advisory::{
     advisory_url, affected_packages, by_advisory, issuer, valid_score, Advisory,
 };
 use crate::format::write_json_document;
+use crate::ids::UniqueIds;
 use crate::image::{document_uuid, oci_purl};
 use crate::license;
 use crate::timestamp::rfc3339;
@@ -194,26 +194,15 @@ struct AffectedVersion {
 /// Unique bom-refs, preferring the natural one.
 #[derive(Default)]
 struct Refs {
-    used: HashSet<String>,
+    used: UniqueIds,
 }
 
 impl Refs {
     fn claim(&mut self, preferred: String, qualifier: &str) -> String {
-        if self.used.insert(preferred.clone()) {
+        if self.used.take(&preferred) {
             return preferred;
         }
-        let qualified = format!("{preferred}#{qualifier}");
-        if self.used.insert(qualified.clone()) {
-            return qualified;
-        }
-        let mut n: u64 = 2;
-        loop {
-            let numbered = format!("{qualified}-{n}");
-            if self.used.insert(numbered.clone()) {
-                return numbered;
-            }
-            n = n.saturating_add(1);
-        }
+        self.used.take_numbered(format!("{preferred}#{qualifier}"))
     }
 }
 

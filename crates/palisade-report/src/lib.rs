@@ -22,6 +22,7 @@ mod advisory;
 pub mod cyclonedx;
 mod error;
 mod format;
+mod ids;
 mod image;
 pub mod json;
 mod license;

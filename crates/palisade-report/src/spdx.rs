@@ -9,13 +9,13 @@
 //! image name and a UUID derived from the image digest, so it is stable
 //! across scans of the same image.
 
-use std::collections::HashSet;
 use std::io::Write;
 
 use palisade_model::{Package, ScanReport};
 use serde::Serialize;
 
 use crate::format::write_json_document;
+use crate::ids::UniqueIds;
 use crate::image::{document_uuid, oci_purl};
 use crate::license;
 use crate::timestamp::rfc3339;
@@ -127,7 +127,7 @@ struct Relationship {
 /// and `-`).
 #[derive(Default)]
 struct Ids {
-    used: HashSet<String>,
+    used: UniqueIds,
 }
 
 impl Ids {
@@ -137,17 +137,7 @@ impl Ids {
             id.push('-');
             id.push_str(&idstring(part));
         }
-        if self.used.insert(id.clone()) {
-            return id;
-        }
-        let mut n: u64 = 2;
-        loop {
-            let numbered = format!("{id}-{n}");
-            if self.used.insert(numbered.clone()) {
-                return numbered;
-            }
-            n = n.saturating_add(1);
-        }
+        self.used.take_numbered(id)
     }
 }
 

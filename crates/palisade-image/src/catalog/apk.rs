@@ -10,7 +10,7 @@ use std::collections::HashSet;
 
 use palisade_model::{Ecosystem, OsInfo, Package, PackageName, SourcePackage, Version};
 
-use super::{warning, CatalogContext, CatalogOutput, Cataloger};
+use super::{add_parsed, read_records, CatalogContext, CatalogOutput, Cataloger};
 use crate::fs::FileRef;
 use crate::purl::PackageUrl;
 
@@ -81,47 +81,37 @@ struct RawRecord<'a> {
 /// becomes an [`InstalledError`].
 pub fn parse_installed(data: &[u8]) -> ParsedInstalled {
     let mut out = ParsedInstalled::default();
-    let mut cur = RawRecord::default();
-    let mut records = 0usize;
-    for (idx, raw_line) in data.split(|&b| b == b'\n').enumerate() {
-        let line_no = idx.saturating_add(1);
-        let line = raw_line.strip_suffix(b"\r").unwrap_or(raw_line);
-        if line.iter().all(u8::is_ascii_whitespace) {
-            if cur.any_field {
-                records = records.saturating_add(1);
-                if records > MAX_RECORDS {
-                    out.errors.push(InstalledError::TooManyRecords);
-                    return out;
-                }
-                finish(std::mem::take(&mut cur), &mut out);
-            }
-            continue;
-        }
-        if !cur.any_field {
-            cur.any_field = true;
-            cur.line = line_no;
-        }
-        let (Some(&key), Some(b':')) = (line.first(), line.get(1)) else {
-            continue;
-        };
-        let value = line.get(2..).unwrap_or_default();
-        match key {
-            b'P' => cur.name = Some(value),
-            b'V' => cur.version = Some(value),
-            b'A' => cur.arch = Some(value),
-            b'o' => cur.origin = Some(value),
-            b'L' => cur.license = Some(value),
-            _ => {}
-        }
-    }
-    if cur.any_field {
-        if records >= MAX_RECORDS {
-            out.errors.push(InstalledError::TooManyRecords);
-        } else {
-            finish(cur, &mut out);
-        }
+    let complete = read_records(
+        data,
+        MAX_RECORDS,
+        |cur: &RawRecord<'_>| cur.any_field,
+        record_line,
+        |raw| finish(raw, &mut out),
+    );
+    if !complete {
+        out.errors.push(InstalledError::TooManyRecords);
     }
     out
+}
+
+/// One `X:value` line of a record.
+fn record_line<'a>(cur: &mut RawRecord<'a>, line_no: usize, line: &'a [u8]) {
+    if !cur.any_field {
+        cur.any_field = true;
+        cur.line = line_no;
+    }
+    let (Some(&key), Some(b':')) = (line.first(), line.get(1)) else {
+        return;
+    };
+    let value = line.get(2..).unwrap_or_default();
+    match key {
+        b'P' => cur.name = Some(value),
+        b'V' => cur.version = Some(value),
+        b'A' => cur.arch = Some(value),
+        b'o' => cur.origin = Some(value),
+        b'L' => cur.license = Some(value),
+        _ => {}
+    }
 }
 
 fn finish(raw: RawRecord<'_>, out: &mut ParsedInstalled) {
@@ -254,18 +244,15 @@ impl Cataloger for ApkCataloger {
                 continue;
             }
             let parsed = parse_installed(file.data);
-            for e in parsed.errors {
-                out.warnings.push(warning(file.path, e.to_string()));
-            }
-            for entry in parsed.entries {
-                if !seen.insert((entry.name.clone(), entry.arch.clone())) {
-                    continue;
-                }
-                match to_package(&entry, file, ctx.os) {
-                    Ok(p) => out.packages.push(p),
-                    Err(msg) => out.warnings.push(warning(file.path, msg)),
-                }
-            }
+            add_parsed(
+                out,
+                file,
+                parsed.errors,
+                parsed.entries,
+                &mut seen,
+                |e| (e.name.clone(), e.arch.clone()),
+                |e| to_package(e, file, ctx.os),
+            );
         }
         tracing::debug!(
             packages = out.packages.len().saturating_sub(before),

@@ -12,11 +12,11 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use palisade_model::{Ecosystem, Package, PackageName, Version};
+use palisade_model::{Ecosystem, Package};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{warning, CatalogContext, CatalogOutput, Cataloger};
+use super::{add_parsed, language_package, CatalogContext, CatalogOutput, Cataloger};
 use crate::fs::FileRef;
 use crate::purl::PackageUrl;
 
@@ -119,17 +119,14 @@ fn to_package(p: &NugetPackage, file: FileRef<'_>) -> Result<Package, String> {
     let purl = PackageUrl::new("nuget", &p.name)
         .map_err(|e| format!("package {}: {e}", p.name))?
         .with_version(&p.version);
-    Ok(Package {
-        name: PackageName::new(p.name.clone()),
-        version: Version::new(p.version.clone()),
-        ecosystem: Ecosystem::new(Ecosystem::NUGET),
-        purl: purl.to_string(),
-        layer: file.layer.cloned(),
-        path: file.path.to_string(),
-        source: None,
-        arch: None,
-        licenses: Vec::new(),
-    })
+    Ok(language_package(
+        file,
+        Ecosystem::NUGET,
+        p.name.clone(),
+        p.version.clone(),
+        &purl,
+        Vec::new(),
+    ))
 }
 
 /// .NET applications' dependency manifests.
@@ -149,19 +146,15 @@ impl Cataloger for DotnetCataloger {
         let before = out.packages.len();
         for file in ctx.fs.files().filter(|f| is_deps_json(f.path)) {
             let parsed = parse_deps_json(file.data);
-            for e in parsed.errors {
-                out.warnings.push(warning(file.path, e.to_string()));
-            }
-            let mut seen = HashSet::new();
-            for p in &parsed.packages {
-                if !seen.insert((p.name.to_ascii_lowercase(), p.version.as_str())) {
-                    continue;
-                }
-                match to_package(p, file) {
-                    Ok(pkg) => out.packages.push(pkg),
-                    Err(e) => out.warnings.push(warning(file.path, e)),
-                }
-            }
+            add_parsed(
+                out,
+                file,
+                parsed.errors,
+                &parsed.packages,
+                &mut HashSet::new(),
+                |&p| (p.name.to_ascii_lowercase(), p.version.as_str()),
+                |p| to_package(p, file),
+            );
         }
         tracing::debug!(
             packages = out.packages.len().saturating_sub(before),

@@ -14,7 +14,7 @@ use std::collections::HashSet;
 
 use palisade_model::{Ecosystem, OsInfo, Package, PackageName, SourcePackage, Version};
 
-use super::{warning, CatalogContext, CatalogOutput, Cataloger};
+use super::{add_parsed, read_records, CatalogContext, CatalogOutput, Cataloger};
 use crate::fs::FileRef;
 use crate::purl::PackageUrl;
 
@@ -124,60 +124,50 @@ struct RawStanza<'a> {
 /// unusable stanza becomes a [`StatusError`].
 pub fn parse_status(data: &[u8]) -> ParsedStatus {
     let mut out = ParsedStatus::default();
-    let mut cur = RawStanza::default();
-    let mut stanzas = 0usize;
-    for (idx, raw_line) in data.split(|&b| b == b'\n').enumerate() {
-        let line_no = idx.saturating_add(1);
-        let line = raw_line.strip_suffix(b"\r").unwrap_or(raw_line);
-        if line.iter().all(u8::is_ascii_whitespace) {
-            if cur.any_field {
-                stanzas = stanzas.saturating_add(1);
-                if stanzas > MAX_STANZAS {
-                    out.errors.push(StatusError::TooManyStanzas);
-                    return out;
-                }
-                finish(std::mem::take(&mut cur), &mut out);
-            }
-            continue;
-        }
-        if matches!(line.first(), Some(b' ' | b'\t')) {
-            // Continuation of a multi-line field (Description, Conffiles…).
-            continue;
-        }
-        let Some(colon) = line.iter().position(|&b| b == b':') else {
-            tracing::trace!(line = line_no, "dpkg status: line without ':' ignored");
-            continue;
-        };
-        let (name, value) = line.split_at(colon);
-        let value = trim(value.get(1..).unwrap_or_default());
-        if !cur.any_field {
-            cur.any_field = true;
-            cur.line = line_no;
-        }
-        let name = trim(name);
-        let slot = if name.eq_ignore_ascii_case(b"Package") {
-            &mut cur.package
-        } else if name.eq_ignore_ascii_case(b"Version") {
-            &mut cur.version
-        } else if name.eq_ignore_ascii_case(b"Architecture") {
-            &mut cur.architecture
-        } else if name.eq_ignore_ascii_case(b"Source") {
-            &mut cur.source
-        } else if name.eq_ignore_ascii_case(b"Status") {
-            &mut cur.status
-        } else {
-            continue;
-        };
-        *slot = Some(value);
-    }
-    if cur.any_field {
-        if stanzas >= MAX_STANZAS {
-            out.errors.push(StatusError::TooManyStanzas);
-        } else {
-            finish(cur, &mut out);
-        }
+    let complete = read_records(
+        data,
+        MAX_STANZAS,
+        |cur: &RawStanza<'_>| cur.any_field,
+        stanza_line,
+        |raw| finish(raw, &mut out),
+    );
+    if !complete {
+        out.errors.push(StatusError::TooManyStanzas);
     }
     out
+}
+
+/// One line of a stanza: a `Field: value` line or a continuation line.
+fn stanza_line<'a>(cur: &mut RawStanza<'a>, line_no: usize, line: &'a [u8]) {
+    if matches!(line.first(), Some(b' ' | b'\t')) {
+        // Continuation of a multi-line field (Description, Conffiles…).
+        return;
+    }
+    let Some(colon) = line.iter().position(|&b| b == b':') else {
+        tracing::trace!(line = line_no, "dpkg status: line without ':' ignored");
+        return;
+    };
+    let (name, value) = line.split_at(colon);
+    let value = trim(value.get(1..).unwrap_or_default());
+    if !cur.any_field {
+        cur.any_field = true;
+        cur.line = line_no;
+    }
+    let name = trim(name);
+    let slot = if name.eq_ignore_ascii_case(b"Package") {
+        &mut cur.package
+    } else if name.eq_ignore_ascii_case(b"Version") {
+        &mut cur.version
+    } else if name.eq_ignore_ascii_case(b"Architecture") {
+        &mut cur.architecture
+    } else if name.eq_ignore_ascii_case(b"Source") {
+        &mut cur.source
+    } else if name.eq_ignore_ascii_case(b"Status") {
+        &mut cur.status
+    } else {
+        return;
+    };
+    *slot = Some(value);
 }
 
 fn trim(b: &[u8]) -> &[u8] {
@@ -283,18 +273,15 @@ impl DpkgCataloger {
         out: &mut CatalogOutput,
     ) {
         let parsed = parse_status(file.data);
-        for e in parsed.errors {
-            out.warnings.push(warning(file.path, e.to_string()));
-        }
-        for entry in parsed.entries.into_iter().filter(StatusEntry::is_installed) {
-            if !seen.insert((entry.package.clone(), entry.architecture.clone())) {
-                continue;
-            }
-            match to_package(&entry, file, os) {
-                Ok(p) => out.packages.push(p),
-                Err(msg) => out.warnings.push(warning(file.path, msg)),
-            }
-        }
+        add_parsed(
+            out,
+            file,
+            parsed.errors,
+            parsed.entries.into_iter().filter(StatusEntry::is_installed),
+            seen,
+            |e| (e.package.clone(), e.architecture.clone()),
+            |e| to_package(e, file, os),
+        );
     }
 }
 

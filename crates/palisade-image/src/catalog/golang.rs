@@ -36,11 +36,11 @@
 use std::collections::HashSet;
 use std::io::Cursor;
 
-use palisade_model::{Ecosystem, Package, PackageName, Version};
+use palisade_model::{Ecosystem, Package};
 use serde::{Deserialize, Serialize};
 
 use super::elf::{Elf, ElfError, FileReader};
-use super::{warning, CatalogContext, CatalogOutput, Cataloger};
+use super::{add_results, language_package, CatalogContext, CatalogOutput, Cataloger, Extract};
 use crate::fs::FileRef;
 use crate::layer::ReadSeek;
 use crate::purl::PackageUrl;
@@ -569,25 +569,14 @@ fn to_package(path: &str, version: &str, file: FileRef<'_>) -> Result<Package, S
         .map_err(|e| format!("module {path}: {e}"))?
         .with_namespace(namespace)
         .with_version(version);
-    Ok(Package {
-        name: PackageName::new(path),
-        version: Version::new(version),
-        ecosystem: Ecosystem::new(Ecosystem::GO),
-        purl: purl.to_string(),
-        layer: file.layer.cloned(),
-        path: file.path.to_string(),
-        source: None,
-        arch: None,
-        licenses: Vec::new(),
-    })
-}
-
-/// What [`GoCataloger`] keeps of a binary.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-enum Extract {
-    Found(BuildInfo),
-    Error(String),
+    Ok(language_package(
+        file,
+        Ecosystem::GO,
+        path,
+        version,
+        &purl,
+        Vec::new(),
+    ))
 }
 
 /// Go executables' build info.
@@ -597,23 +586,14 @@ pub struct GoCataloger;
 impl GoCataloger {
     /// The extract for one file (`None`: not a Go binary).
     pub fn extract_bytes(file: &mut dyn ReadSeek) -> Option<Vec<u8>> {
-        let e = match read_build_info(file) {
-            Ok(Some(info)) => Extract::Found(info),
-            Ok(None) => return None,
-            Err(e) => Extract::Error(e.to_string()),
-        };
-        serde_json::to_vec(&e).ok()
+        Extract::encode(read_build_info(file))
     }
 
     /// Packages and warnings from one extract.
     pub fn packages_from_extract(file: FileRef<'_>) -> (Vec<Package>, Vec<String>) {
-        match serde_json::from_slice::<Extract>(file.data) {
-            Ok(Extract::Found(info)) => packages(&info, file),
-            Ok(Extract::Error(e)) => (Vec::new(), vec![format!("Go build info: {e}")]),
-            Err(e) => (
-                Vec::new(),
-                vec![format!("Go build info extract unreadable: {e}")],
-            ),
+        match Extract::<BuildInfo>::decode(file.data, "Go build info", "Go build info extract") {
+            Ok(info) => packages(&info, file),
+            Err(w) => (Vec::new(), vec![w]),
         }
     }
 }
@@ -642,10 +622,7 @@ impl Cataloger for GoCataloger {
     fn catalog(&self, ctx: &CatalogContext<'_>, out: &mut CatalogOutput) {
         let before = out.packages.len();
         for file in ctx.fs.extracted(self.name()) {
-            let (pkgs, warnings) = GoCataloger::packages_from_extract(file);
-            out.packages.extend(pkgs);
-            out.warnings
-                .extend(warnings.into_iter().map(|w| warning(file.path, w)));
+            add_results(out, file, GoCataloger::packages_from_extract(file));
         }
         tracing::debug!(
             packages = out.packages.len().saturating_sub(before),

@@ -48,7 +48,7 @@ use std::io::{self, Cursor, Read, Seek, SeekFrom};
 use palisade_model::{Ecosystem, Package, PackageName, Version};
 use serde::{Deserialize, Serialize};
 
-use super::{warning, CatalogContext, CatalogOutput, Cataloger};
+use super::{add_results, CatalogContext, CatalogOutput, Cataloger};
 use crate::fs::FileRef;
 use crate::layer::ReadSeek;
 use crate::purl::PackageUrl;
@@ -691,10 +691,7 @@ impl Cataloger for JavaCataloger {
     fn catalog(&self, ctx: &CatalogContext<'_>, out: &mut CatalogOutput) {
         let before = out.packages.len();
         for file in ctx.fs.extracted(self.name()) {
-            let (pkgs, warnings) = JavaCataloger::packages_from_extract(file);
-            out.packages.extend(pkgs);
-            out.warnings
-                .extend(warnings.into_iter().map(|w| warning(file.path, w)));
+            add_results(out, file, JavaCataloger::packages_from_extract(file));
         }
         tracing::debug!(
             packages = out.packages.len().saturating_sub(before),

@@ -16,12 +16,17 @@ pub mod rpm;
 pub mod ruby;
 pub mod rust;
 
-use palisade_model::{OsInfo, Package, ScanWarning};
+use std::collections::HashSet;
+use std::hash::Hash;
+
+use palisade_model::{Ecosystem, OsInfo, Package, PackageName, ScanWarning, Version};
+use serde::{Deserialize, Serialize};
 
 pub use self::apk::ApkCataloger;
 pub use self::dpkg::DpkgCataloger;
 pub use self::rpm::RpmCataloger;
-use crate::fs::FsView;
+use crate::fs::{FileRef, FsView};
+use crate::purl::PackageUrl;
 
 /// What catalogers get to read.
 #[derive(Debug, Clone, Copy)]
@@ -110,6 +115,136 @@ fn warning(path: &str, message: impl Into<String>) -> ScanWarning {
         location: path.to_string(),
         message: message.into(),
     }
+}
+
+/// Add what was parsed from `file` to `out`: each parse error as a warning,
+/// then each entry whose `key` is not yet in `seen` as a package, or as a
+/// warning when `to_package` refuses it.
+fn add_parsed<E, K: Eq + Hash>(
+    out: &mut CatalogOutput,
+    file: FileRef<'_>,
+    errors: impl IntoIterator<Item = impl ToString>,
+    entries: impl IntoIterator<Item = E>,
+    seen: &mut HashSet<K>,
+    key: impl Fn(&E) -> K,
+    to_package: impl Fn(&E) -> Result<Package, String>,
+) {
+    for e in errors {
+        out.warnings.push(warning(file.path, e.to_string()));
+    }
+    for entry in entries {
+        if !seen.insert(key(&entry)) {
+            continue;
+        }
+        match to_package(&entry) {
+            Ok(p) => out.packages.push(p),
+            Err(msg) => out.warnings.push(warning(file.path, msg)),
+        }
+    }
+}
+
+/// A language package read from `file`: no source package, no
+/// architecture.
+fn language_package(
+    file: FileRef<'_>,
+    ecosystem: &str,
+    name: impl Into<String>,
+    version: impl Into<String>,
+    purl: &PackageUrl,
+    licenses: Vec<String>,
+) -> Package {
+    Package {
+        name: PackageName::new(name),
+        version: Version::new(version),
+        ecosystem: Ecosystem::new(ecosystem),
+        purl: purl.to_string(),
+        layer: file.layer.cloned(),
+        path: file.path.to_string(),
+        source: None,
+        arch: None,
+        licenses,
+    }
+}
+
+/// Add one file's packages, and its warnings located at the file.
+fn add_results(out: &mut CatalogOutput, file: FileRef<'_>, results: (Vec<Package>, Vec<String>)) {
+    let (packages, warnings) = results;
+    out.packages.extend(packages);
+    out.warnings
+        .extend(warnings.into_iter().map(|w| warning(file.path, w)));
+}
+
+/// What a cataloger of executables keeps of one file (see
+/// [`Cataloger::extract`]): what it found, or why it could not read it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Extract<T> {
+    Found(T),
+    Error(String),
+}
+
+impl<T: Serialize> Extract<T> {
+    /// The extract of a file from what reading it gave; `None` when the file
+    /// holds nothing for the cataloger.
+    fn encode(read: Result<Option<T>, impl std::fmt::Display>) -> Option<Vec<u8>> {
+        let e = match read {
+            Ok(Some(found)) => Extract::Found(found),
+            Ok(None) => return None,
+            Err(e) => Extract::Error(e.to_string()),
+        };
+        serde_json::to_vec(&e).ok()
+    }
+}
+
+impl<T: serde::de::DeserializeOwned> Extract<T> {
+    /// What [`Extract::encode`] kept, or the warning to report: `{what}:
+    /// {error}` when the file could not be read, `{extract} unreadable:
+    /// {error}` when the extract itself cannot be.
+    fn decode(data: &[u8], what: &str, extract: &str) -> Result<T, String> {
+        match serde_json::from_slice::<Extract<T>>(data) {
+            Ok(Extract::Found(found)) => Ok(found),
+            Ok(Extract::Error(e)) => Err(format!("{what}: {e}")),
+            Err(e) => Err(format!("{extract} unreadable: {e}")),
+        }
+    }
+}
+
+/// Read a file of records separated by blank lines (apk's installed
+/// database, dpkg's status file). `line` gets each other line of a record:
+/// its 1-based number and its bytes without the line end (CRLF accepted);
+/// once `started` says it began a record, `finish` gets the record at the
+/// blank line or end of file that closes it. `false` when the file holds
+/// more than `max` records: the rest were not read.
+fn read_records<'a, R: Default>(
+    data: &'a [u8],
+    max: usize,
+    started: impl Fn(&R) -> bool,
+    mut line: impl FnMut(&mut R, usize, &'a [u8]),
+    mut finish: impl FnMut(R),
+) -> bool {
+    let mut cur = R::default();
+    let mut records = 0usize;
+    for (idx, raw_line) in data.split(|&b| b == b'\n').enumerate() {
+        let text = raw_line.strip_suffix(b"\r").unwrap_or(raw_line);
+        if text.iter().all(u8::is_ascii_whitespace) {
+            if started(&cur) {
+                records = records.saturating_add(1);
+                if records > max {
+                    return false;
+                }
+                finish(std::mem::take(&mut cur));
+            }
+            continue;
+        }
+        line(&mut cur, idx.saturating_add(1), text);
+    }
+    if started(&cur) {
+        if records >= max {
+            return false;
+        }
+        finish(cur);
+    }
+    true
 }
 
 /// The purl `distro` qualifier value `<ID>-<VERSION_ID>` (just `<ID>` when

@@ -34,12 +34,12 @@ mod yarn;
 
 use std::collections::{HashMap, HashSet};
 
-use palisade_model::{Ecosystem, Package, PackageName, Version};
+use palisade_model::{Ecosystem, Package};
 
 pub use self::package_lock::parse_package_lock;
 pub use self::pnpm::parse_pnpm_lock;
 pub use self::yarn::parse_yarn_lock;
-use super::{warning, CatalogContext, CatalogOutput, Cataloger};
+use super::{language_package, warning, CatalogContext, CatalogOutput, Cataloger};
 use crate::fs::FileRef;
 use crate::purl::PackageUrl;
 
@@ -103,9 +103,12 @@ pub struct ParsedLock {
 
 impl ParsedLock {
     /// Validate and add an entry; a bad one becomes an error keyed by `key`.
-    fn push(&mut self, key: &str, entry: LockEntry) -> Result<(), LockError> {
+    /// `Err` once the entry list is full: [`LockError::TooManyEntries`] is
+    /// recorded and the rest of the file should not be read.
+    fn push(&mut self, key: &str, entry: LockEntry) -> Result<(), ()> {
         if self.entries.len() >= MAX_LOCK_ENTRIES {
-            return Err(LockError::TooManyEntries);
+            self.errors.push(LockError::TooManyEntries);
+            return Err(());
         }
         if !is_valid_name(&entry.name) {
             self.error(
@@ -250,6 +253,38 @@ pub fn split_name(spec: &str) -> Option<(&str, &str)> {
     ok.then_some((name, rest))
 }
 
+/// A lock file's bytes without a UTF-8 byte-order mark; `Err` when the file
+/// is over [`MAX_LOCK_SIZE`].
+fn lock_bytes(data: &[u8]) -> Result<&[u8], LockError> {
+    if data.len() > MAX_LOCK_SIZE {
+        return Err(LockError::TooLarge {
+            size: data.len(),
+            max: MAX_LOCK_SIZE,
+        });
+    }
+    Ok(data.strip_prefix(b"\xef\xbb\xbf").unwrap_or(data))
+}
+
+/// A line-based lock file's text (see [`lock_bytes`]); `Err` when it is
+/// also not UTF-8.
+fn lock_text(data: &[u8]) -> Result<&str, LockError> {
+    std::str::from_utf8(lock_bytes(data)?).map_err(|_| LockError::NotUtf8)
+}
+
+/// The lines of a line-based lock file that say something: 1-based
+/// number, indentation and trimmed text. Blank lines and `#` comments are
+/// skipped.
+fn lock_lines(text: &str) -> impl Iterator<Item = (usize, usize, &str)> {
+    text.lines().enumerate().filter_map(|(idx, raw)| {
+        let trimmed = raw.trim();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            return None;
+        }
+        let indent = raw.len().saturating_sub(raw.trim_start().len());
+        Some((idx.saturating_add(1), indent, trimmed))
+    })
+}
+
 /// At most 64 characters of `s`, for messages.
 fn preview(s: &str) -> String {
     if s.chars().count() <= 64 {
@@ -363,17 +398,14 @@ pub fn to_package(
     if let Some(ns) = namespace {
         purl = purl.with_namespace(&ns);
     }
-    Ok(Package {
-        name: PackageName::new(name),
-        version: Version::new(version),
-        ecosystem: Ecosystem::new(Ecosystem::NPM),
-        purl: purl.to_string(),
-        layer: file.layer.cloned(),
-        path: file.path.to_string(),
-        source: None,
-        arch: None,
+    Ok(language_package(
+        file,
+        Ecosystem::NPM,
+        name,
+        version,
+        &purl,
         licenses,
-    })
+    ))
 }
 
 /// Reads installed npm packages and lock files.

@@ -10,11 +10,11 @@
 
 use std::collections::HashSet;
 
-use palisade_model::{Ecosystem, Package, PackageName, Version};
+use palisade_model::{Ecosystem, Package};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{warning, CatalogContext, CatalogOutput, Cataloger};
+use super::{add_parsed, language_package, CatalogContext, CatalogOutput, Cataloger};
 use crate::fs::FileRef;
 use crate::purl::PackageUrl;
 
@@ -189,17 +189,14 @@ fn to_package(p: &ComposerPackage, file: FileRef<'_>) -> Result<Package, String>
         .map_err(|e| format!("package {}: {e}", p.name))?
         .with_namespace(vendor)
         .with_version(&p.version);
-    Ok(Package {
-        name: PackageName::new(p.name.clone()),
-        version: Version::new(p.version.clone()),
-        ecosystem: Ecosystem::new(Ecosystem::PACKAGIST),
-        purl: purl.to_string(),
-        layer: file.layer.cloned(),
-        path: file.path.to_string(),
-        source: None,
-        arch: None,
-        licenses: p.licenses.clone(),
-    })
+    Ok(language_package(
+        file,
+        Ecosystem::PACKAGIST,
+        p.name.clone(),
+        p.version.clone(),
+        &purl,
+        p.licenses.clone(),
+    ))
 }
 
 /// Composer's installed packages.
@@ -219,19 +216,15 @@ impl Cataloger for PhpCataloger {
         let before = out.packages.len();
         for file in ctx.fs.files().filter(|f| is_installed_json(f.path)) {
             let parsed = parse_installed_json(file.data);
-            for e in parsed.errors {
-                out.warnings.push(warning(file.path, e.to_string()));
-            }
-            let mut seen = HashSet::new();
-            for p in &parsed.packages {
-                if !seen.insert((p.name.as_str(), p.version.as_str())) {
-                    continue;
-                }
-                match to_package(p, file) {
-                    Ok(pkg) => out.packages.push(pkg),
-                    Err(e) => out.warnings.push(warning(file.path, e)),
-                }
-            }
+            add_parsed(
+                out,
+                file,
+                parsed.errors,
+                &parsed.packages,
+                &mut HashSet::new(),
+                |&p| (p.name.as_str(), p.version.as_str()),
+                |p| to_package(p, file),
+            );
         }
         tracing::debug!(
             packages = out.packages.len().saturating_sub(before),

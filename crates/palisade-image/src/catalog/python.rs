@@ -27,9 +27,9 @@
 
 use std::collections::HashSet;
 
-use palisade_model::{Ecosystem, Package, PackageName, Version};
+use palisade_model::{Ecosystem, Package};
 
-use super::{warning, CatalogContext, CatalogOutput, Cataloger};
+use super::{language_package, warning, CatalogContext, CatalogOutput, Cataloger};
 use crate::fs::FileRef;
 use crate::purl::PackageUrl;
 
@@ -319,17 +319,14 @@ pub fn to_package(meta: &Metadata, file: FileRef<'_>) -> Result<Package, String>
     let purl = PackageUrl::new("pypi", &name)
         .map(|p| p.with_version(&meta.version))
         .map_err(|e| format!("distribution {name}: {e}"))?;
-    Ok(Package {
-        name: PackageName::new(name),
-        version: Version::new(meta.version.clone()),
-        ecosystem: Ecosystem::new(Ecosystem::PYPI),
-        purl: purl.to_string(),
-        layer: file.layer.cloned(),
-        path: file.path.to_string(),
-        source: None,
-        arch: None,
-        licenses: meta.licenses(),
-    })
+    Ok(language_package(
+        file,
+        Ecosystem::PYPI,
+        name,
+        meta.version.clone(),
+        &purl,
+        meta.licenses(),
+    ))
 }
 
 /// Reads installed Python distributions.

@@ -13,9 +13,9 @@
 
 use std::collections::HashSet;
 
-use palisade_model::{Ecosystem, Package, PackageName, Version};
+use palisade_model::{Ecosystem, Package};
 
-use super::{warning, CatalogContext, CatalogOutput, Cataloger};
+use super::{language_package, warning, CatalogContext, CatalogOutput, Cataloger};
 use crate::fs::FileRef;
 use crate::purl::PackageUrl;
 
@@ -187,17 +187,14 @@ fn to_package(g: &Gemspec, file: FileRef<'_>) -> Result<Package, String> {
                 .with_optional_qualifier("platform", g.platform.as_deref())
         })
         .map_err(|e| format!("gem {}: {e}", g.name))?;
-    Ok(Package {
-        name: PackageName::new(g.name.clone()),
-        version: Version::new(g.version.clone()),
-        ecosystem: Ecosystem::new(Ecosystem::RUBYGEMS),
-        purl: purl.to_string(),
-        layer: file.layer.cloned(),
-        path: file.path.to_string(),
-        source: None,
-        arch: None,
-        licenses: g.licenses.clone(),
-    })
+    Ok(language_package(
+        file,
+        Ecosystem::RUBYGEMS,
+        g.name.clone(),
+        g.version.clone(),
+        &purl,
+        g.licenses.clone(),
+    ))
 }
 
 /// Installed gem specifications.

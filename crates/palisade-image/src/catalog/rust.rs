@@ -30,11 +30,13 @@
 use std::collections::HashSet;
 use std::io::{Cursor, Read};
 
-use palisade_model::{Ecosystem, Package, PackageName, Version};
+use palisade_model::{Ecosystem, Package};
 use serde::{Deserialize, Serialize};
 
 use super::elf::{Elf, ElfError, FileReader};
-use super::{warning, CatalogContext, CatalogOutput, Cataloger};
+use super::{
+    add_results, language_package, warning, CatalogContext, CatalogOutput, Cataloger, Extract,
+};
 use crate::fs::FileRef;
 use crate::layer::ReadSeek;
 use crate::purl::PackageUrl;
@@ -626,31 +628,23 @@ fn to_package(name: &str, version: &str, file: FileRef<'_>) -> Result<Package, S
     let purl = PackageUrl::new("cargo", name)
         .map_err(|e| format!("crate {name}: {e}"))?
         .with_version(version);
-    Ok(Package {
-        name: PackageName::new(name),
-        version: Version::new(version),
-        ecosystem: Ecosystem::new(Ecosystem::CRATES_IO),
-        purl: purl.to_string(),
-        layer: file.layer.cloned(),
-        path: file.path.to_string(),
-        source: None,
-        arch: None,
-        licenses: Vec::new(),
-    })
+    Ok(language_package(
+        file,
+        Ecosystem::CRATES_IO,
+        name,
+        version,
+        &purl,
+        Vec::new(),
+    ))
 }
 
-/// What [`RustCataloger`] keeps of a binary.
+/// What [`RustCataloger`] keeps of a binary it could read: the packages to
+/// report (already filtered and checked), and problems with the others.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-enum Extract {
-    /// The packages to report (already filtered and checked), and
-    /// problems with the others.
-    Found {
-        packages: Vec<AuditablePackage>,
-        #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        warnings: Vec<String>,
-    },
-    Error(String),
+struct Reduced {
+    packages: Vec<AuditablePackage>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    warnings: Vec<String>,
 }
 
 /// Most warnings kept per binary.
@@ -658,7 +652,7 @@ const MAX_BINARY_WARNINGS: usize = 10;
 
 /// Reduce a dependency list to what is reported, so the extract stays
 /// small whatever the binary holds.
-fn reduce(pkgs: &[AuditablePackage]) -> Extract {
+fn reduce(pkgs: &[AuditablePackage]) -> Reduced {
     let mut packages = Vec::new();
     let mut warnings = Vec::new();
     let mut skipped = 0usize;
@@ -678,7 +672,7 @@ fn reduce(pkgs: &[AuditablePackage]) -> Extract {
     if skipped > 0 {
         warnings.push(format!("{skipped} more invalid crates were not reported"));
     }
-    Extract::Found { packages, warnings }
+    Reduced { packages, warnings }
 }
 
 /// Whether `path` is a lock file worth reading.
@@ -695,12 +689,7 @@ pub struct RustCataloger;
 impl RustCataloger {
     /// The extract for one file (`None`: no auditable data).
     pub fn extract_bytes(file: &mut dyn ReadSeek) -> Option<Vec<u8>> {
-        let e = match read_auditable(file) {
-            Ok(Some(pkgs)) => reduce(&pkgs),
-            Ok(None) => return None,
-            Err(e) => Extract::Error(e.to_string()),
-        };
-        serde_json::to_vec(&e).ok()
+        Extract::encode(read_auditable(file).map(|found| found.map(|pkgs| reduce(&pkgs))))
     }
 
     fn catalog_lock(file: FileRef<'_>, out: &mut CatalogOutput) {
@@ -716,27 +705,28 @@ impl RustCataloger {
         }
     }
 
-    fn catalog_binary(file: FileRef<'_>, out: &mut CatalogOutput) {
-        match serde_json::from_slice::<Extract>(file.data) {
-            Ok(Extract::Found { packages, warnings }) => {
-                for w in warnings {
-                    out.warnings.push(warning(file.path, w));
-                }
-                for p in &packages {
-                    match to_package(&p.name, &p.version, file) {
-                        Ok(pkg) => out.packages.push(pkg),
-                        Err(e) => out.warnings.push(warning(file.path, e)),
-                    }
-                }
+    /// Packages and warnings from one extract.
+    fn packages_from_extract(file: FileRef<'_>) -> (Vec<Package>, Vec<String>) {
+        let decoded = Extract::<Reduced>::decode(
+            file.data,
+            "cargo auditable data",
+            "cargo auditable extract",
+        );
+        let Reduced {
+            packages,
+            mut warnings,
+        } = match decoded {
+            Ok(reduced) => reduced,
+            Err(w) => return (Vec::new(), vec![w]),
+        };
+        let mut out = Vec::new();
+        for p in &packages {
+            match to_package(&p.name, &p.version, file) {
+                Ok(pkg) => out.push(pkg),
+                Err(e) => warnings.push(e),
             }
-            Ok(Extract::Error(e)) => out
-                .warnings
-                .push(warning(file.path, format!("cargo auditable data: {e}"))),
-            Err(e) => out.warnings.push(warning(
-                file.path,
-                format!("cargo auditable extract unreadable: {e}"),
-            )),
         }
+        (out, warnings)
     }
 }
 
@@ -767,7 +757,7 @@ impl Cataloger for RustCataloger {
             RustCataloger::catalog_lock(file, out);
         }
         for file in ctx.fs.extracted(self.name()) {
-            RustCataloger::catalog_binary(file, out);
+            add_results(out, file, RustCataloger::packages_from_extract(file));
         }
         tracing::debug!(
             packages = out.packages.len().saturating_sub(before),

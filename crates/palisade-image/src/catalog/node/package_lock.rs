@@ -13,7 +13,7 @@
 //! Version 2 files carry both; `packages` is read when present.
 
 use super::json::{read_lock, Picked};
-use super::{split_name, LockEntry, LockError, ParsedLock, MAX_LOCK_SIZE};
+use super::{lock_bytes, split_name, LockEntry, LockError, ParsedLock};
 
 /// Parse a `package-lock.json` or `npm-shrinkwrap.json`. Never panics; every
 /// unusable entry becomes a [`LockError`]. Work and memory are bounded: see
@@ -21,14 +21,13 @@ use super::{split_name, LockEntry, LockError, ParsedLock, MAX_LOCK_SIZE};
 /// [`super::MAX_LOCK_DEPTH`].
 pub fn parse_package_lock(data: &[u8]) -> ParsedLock {
     let mut out = ParsedLock::default();
-    if data.len() > MAX_LOCK_SIZE {
-        out.errors.push(LockError::TooLarge {
-            size: data.len(),
-            max: MAX_LOCK_SIZE,
-        });
-        return out;
-    }
-    let data = data.strip_prefix(b"\xef\xbb\xbf").unwrap_or(data);
+    let data = match lock_bytes(data) {
+        Ok(d) => d,
+        Err(e) => {
+            out.errors.push(e);
+            return out;
+        }
+    };
     let root = match read_lock(data) {
         Ok(r) => r,
         Err(e) => {
@@ -88,8 +87,7 @@ fn read_packages(packages: &[(String, Picked)], out: &mut ParsedLock) {
                 .map(|l| l.trim().to_string())
                 .filter(|l| !l.is_empty() && l.len() <= 256),
         };
-        if let Err(e) = out.push(key, entry) {
-            out.errors.push(e);
+        if out.push(key, entry).is_err() {
             return;
         }
     }
@@ -127,8 +125,7 @@ fn read_dependencies(deps: &[(String, Picked)], out: &mut ParsedLock) {
                 optional: obj.optional,
                 license: None,
             };
-            if let Err(e) = out.push(name, entry) {
-                out.errors.push(e);
+            if out.push(name, entry).is_err() {
                 return;
             }
         }
@@ -144,7 +141,7 @@ fn read_dependencies(deps: &[(String, Picked)], out: &mut ParsedLock) {
 )]
 pub(super) mod tests {
     use super::*;
-    use crate::catalog::node::{MAX_LOCK_DEPTH, MAX_LOCK_ENTRIES};
+    use crate::catalog::node::{MAX_LOCK_DEPTH, MAX_LOCK_ENTRIES, MAX_LOCK_SIZE};
 
     /// npm 6 (lockfileVersion 1) for an app depending on debug 2.6.9 (with
     /// its own nested ms), ms 2.1.3, a dev dependency, an alias and a local

@@ -15,9 +15,7 @@
 //! used when present, and are skipped otherwise. `dev: true` and
 //! `optional: true` (5.x and 6.x) are kept.
 
-use super::{
-    is_valid_version, split_name, unquote, LockEntry, LockError, ParsedLock, MAX_LOCK_SIZE,
-};
+use super::{is_valid_version, lock_lines, lock_text, split_name, unquote, LockEntry, ParsedLock};
 
 #[derive(Default)]
 struct Block<'a> {
@@ -31,30 +29,20 @@ struct Block<'a> {
 }
 
 /// Parse a `pnpm-lock.yaml`. Never panics; every unusable package key
-/// becomes a [`LockError`].
+/// becomes a [`LockError`](super::LockError).
 pub fn parse_pnpm_lock(data: &[u8]) -> ParsedLock {
     let mut out = ParsedLock::default();
-    if data.len() > MAX_LOCK_SIZE {
-        out.errors.push(LockError::TooLarge {
-            size: data.len(),
-            max: MAX_LOCK_SIZE,
-        });
-        return out;
-    }
-    let Ok(text) = std::str::from_utf8(data) else {
-        out.errors.push(LockError::NotUtf8);
-        return out;
+    let text = match lock_text(data) {
+        Ok(t) => t,
+        Err(e) => {
+            out.errors.push(e);
+            return out;
+        }
     };
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut in_packages = false;
     let mut key_indent: Option<usize> = None;
     let mut block: Option<Block<'_>> = None;
-    for (idx, raw) in text.lines().enumerate() {
-        let trimmed = raw.trim();
-        if trimmed.is_empty() || trimmed.starts_with('#') {
-            continue;
-        }
-        let indent = raw.len().saturating_sub(raw.trim_start().len());
+    for (line_no, indent, trimmed) in lock_lines(text) {
         if indent == 0 {
             if let Some(b) = block.take() {
                 if finish(b, &mut out).is_err() {
@@ -80,7 +68,7 @@ pub fn parse_pnpm_lock(data: &[u8]) -> ParsedLock {
             }
             block = Some(Block {
                 key: mapping_key(trimmed),
-                line: idx.saturating_add(1),
+                line: line_no,
                 ..Block::default()
             });
             continue;
@@ -168,7 +156,7 @@ fn finish(b: Block<'_>, out: &mut ParsedLock) -> Result<(), ()> {
         optional: b.optional,
         license: None,
     };
-    out.push(&key, entry).map_err(|e| out.errors.push(e))
+    out.push(&key, entry)
 }
 
 #[cfg(test)]
@@ -180,7 +168,7 @@ fn finish(b: Block<'_>, out: &mut ParsedLock) -> Result<(), ()> {
 )]
 pub(super) mod tests {
     use super::*;
-    use crate::catalog::node::MAX_LOCK_ENTRIES;
+    use crate::catalog::node::{LockError, MAX_LOCK_ENTRIES};
 
     /// pnpm 7 (lockfile 5.4).
     pub(crate) const PNPM_V5: &str = "lockfileVersion: 5.4

@@ -17,7 +17,7 @@
 //!
 //! Deeper-indented lines (`dependencies:` maps) are ignored.
 
-use super::{split_name, unquote, LockEntry, LockError, ParsedLock, MAX_LOCK_SIZE};
+use super::{lock_lines, lock_text, split_name, unquote, LockEntry, ParsedLock};
 
 /// Resolution protocols that are not packages of their own.
 const SKIPPED_PROTOCOLS: [&str; 6] = ["workspace:", "link:", "portal:", "file:", "exec:", "patch:"];
@@ -33,28 +33,18 @@ struct Block<'a> {
 }
 
 /// Parse a `yarn.lock` of either format. Never panics; every unusable block
-/// becomes a [`LockError`].
+/// becomes a [`LockError`](super::LockError).
 pub fn parse_yarn_lock(data: &[u8]) -> ParsedLock {
     let mut out = ParsedLock::default();
-    if data.len() > MAX_LOCK_SIZE {
-        out.errors.push(LockError::TooLarge {
-            size: data.len(),
-            max: MAX_LOCK_SIZE,
-        });
-        return out;
-    }
-    let Ok(text) = std::str::from_utf8(data) else {
-        out.errors.push(LockError::NotUtf8);
-        return out;
-    };
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut block: Option<Block<'_>> = None;
-    for (idx, raw) in text.lines().enumerate() {
-        let trimmed = raw.trim();
-        if trimmed.is_empty() || trimmed.starts_with('#') {
-            continue;
+    let text = match lock_text(data) {
+        Ok(t) => t,
+        Err(e) => {
+            out.errors.push(e);
+            return out;
         }
-        let indent = raw.len().saturating_sub(raw.trim_start().len());
+    };
+    let mut block: Option<Block<'_>> = None;
+    for (line_no, indent, trimmed) in lock_lines(text) {
         if indent == 0 {
             if let Some(b) = block.take() {
                 if finish(b, &mut out).is_err() {
@@ -63,7 +53,7 @@ pub fn parse_yarn_lock(data: &[u8]) -> ParsedLock {
             }
             let header = trimmed.strip_suffix(':').unwrap_or(trimmed);
             block = Some(Block {
-                line: idx.saturating_add(1),
+                line: line_no,
                 header,
                 ..Block::default()
             });
@@ -146,7 +136,7 @@ fn finish(b: Block<'_>, out: &mut ParsedLock) -> Result<(), ()> {
         optional: false,
         license: None,
     };
-    out.push(&key, entry).map_err(|e| out.errors.push(e))
+    out.push(&key, entry)
 }
 
 #[cfg(test)]
@@ -158,7 +148,7 @@ fn finish(b: Block<'_>, out: &mut ParsedLock) -> Result<(), ()> {
 )]
 pub(super) mod tests {
     use super::*;
-    use crate::catalog::node::MAX_LOCK_ENTRIES;
+    use crate::catalog::node::{LockError, MAX_LOCK_ENTRIES};
 
     /// Yarn 1.22 lock for an app using @babel/code-frame, chalk 2, an alias
     /// (`string-width-cjs`) and a `file:` dependency.
