@@ -393,3 +393,134 @@ fn output_to_a_pipe_or_device_writes_through_it() {
         "still a FIFO"
     );
 }
+
+fn shared_data() -> PathBuf {
+    std::env::var_os("PALISADE_SHARED_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("../shared/data"))
+}
+
+#[test]
+fn rules_validate_counts_and_errors() {
+    let rules = shared_data().join("k8saudit/plugins/k8saudit/rules/k8s_audit_rules.yaml");
+    if !rules.is_file() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "shared data missing under CI: {}",
+            rules.display()
+        );
+        return;
+    }
+    let o = run(palisade().args(["rules", "validate"]).arg(&rules));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("48 loaded, 48 enabled"), "{out}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(&bad, "- rule: r\n  desc: d\n  condition: ka.verb = create and (\n  output: o\n  priority: WARNING\n  source: k8s_audit\n").unwrap();
+    let o = run(palisade().args(["rules", "validate"]).arg(&bad));
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert!(e.contains("bad.yaml:3:"), "error names file and line: {e}");
+}
+
+#[test]
+fn audit_scan_prints_falco_shaped_alerts() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("audit.log");
+    std::fs::write(
+        &log,
+        concat!(
+            r#"{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Request","auditID":"a1","stage":"ResponseStarted","requestURI":"/api/v1/namespaces/default/pods/web/exec?command=sh","verb":"create","user":{"username":"alice","groups":["system:authenticated"]},"sourceIPs":["10.0.0.1"],"objectRef":{"resource":"pods","namespace":"default","name":"web","apiVersion":"v1","subresource":"exec"},"responseStatus":{"code":101},"requestReceivedTimestamp":"2026-01-02T03:04:05.123456Z","stageTimestamp":"2026-01-02T03:04:05.223456Z"}"#,
+            "\n",
+            r#"{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"a2","stage":"ResponseComplete","requestURI":"/api/v1/namespaces/default/pods","verb":"list","user":{"username":"alice","groups":["system:authenticated"]},"sourceIPs":["10.0.0.1"],"objectRef":{"resource":"pods","namespace":"default","apiVersion":"v1"},"responseStatus":{"code":200},"requestReceivedTimestamp":"2026-01-02T03:04:06Z","stageTimestamp":"2026-01-02T03:04:06Z"}"#,
+            "\n",
+            "not json\n"
+        ),
+    )
+    .unwrap();
+    let o = run(palisade().args(["audit", "scan"]).arg(&log));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1, "only the exec fires: {lines:?}");
+    let a = &lines[0];
+    assert_eq!(a["rule"], "Exec Into Pod");
+    assert_eq!(a["source"], "k8s_audit");
+    for k in ["time", "priority", "output", "tags", "output_fields"] {
+        assert!(a.get(k).is_some(), "alert has {k}");
+    }
+    assert!(
+        stderr(&o).contains("line 3") || stderr(&o).contains(":3"),
+        "the bad line is reported: {}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn audit_serve_is_ready_then_drains_on_sigterm() {
+    use std::io::{BufRead, BufReader};
+    let mut child = palisade()
+        .args(["audit", "serve", "--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    let mut addr = None;
+    while err.read_line(&mut line).unwrap() > 0 {
+        if line.contains("ready") {
+            addr = line.split("http://").nth(1).map(|s| s.trim().to_string());
+            break;
+        }
+        line.clear();
+    }
+    let addr = addr.expect("a ready line with the address");
+    let body = r#"{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Request","auditID":"s1","stage":"ResponseStarted","requestURI":"/api/v1/namespaces/default/pods/web/exec","verb":"create","user":{"username":"bob"},"objectRef":{"resource":"pods","namespace":"default","name":"web","subresource":"exec"},"responseStatus":{"code":101},"requestReceivedTimestamp":"2026-01-02T03:04:05Z","stageTimestamp":"2026-01-02T03:04:05Z"}]}"#;
+    for _ in 0..3 {
+        let status = Command::new("curl")
+            .args([
+                "-s",
+                "-o",
+                "/dev/null",
+                "-w",
+                "%{http_code}",
+                "-H",
+                "Content-Type: application/json",
+                "--data-binary",
+                body,
+            ])
+            .arg(format!("http://{addr}/"))
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8_lossy(&status.stdout), "200");
+    }
+    let bad = Command::new("curl")
+        .args([
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "--data-binary",
+            "{nope",
+        ])
+        .arg(format!("http://{addr}/"))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&bad.stdout), "400");
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let alerts = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.contains("Exec Into Pod"))
+        .count();
+    assert_eq!(alerts, 3, "every accepted event evaluated before exit");
+}

@@ -1,7 +1,9 @@
 //! Command-line definitions (clap derive) and dispatch.
 
+mod audit;
 mod db;
 mod image;
+mod rules;
 
 use std::process::ExitCode;
 
@@ -19,6 +21,8 @@ use clap::{Parser, Subcommand};
 ///   palisade image scan 127.0.0.1:5000/app:1 --insecure --format json
 ///   palisade image scan docker-archive:app.tar
 ///   palisade image scan dir:/srv/rootfs
+///   palisade audit scan audit.log
+///   palisade rules validate k8s_audit_rules.yaml
 #[derive(Debug, Parser)]
 #[command(
     name = "palisade",
@@ -45,11 +49,19 @@ enum Command {
     /// The local vulnerability database: build, update, status.
     #[command(subcommand)]
     Db(db::DbCommand),
+    /// Detection rules in Falco's rule language.
+    #[command(subcommand)]
+    Rules(rules::RulesCommand),
+    /// Kubernetes audit logs: offline scan and the webhook backend.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
 }
 
 pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Image(c) => image::run(c, cli.quiet),
         Command::Db(c) => db::run(c, cli.quiet),
+        Command::Rules(c) => rules::run(c),
+        Command::Audit(c) => audit::run(c),
     }
 }
