@@ -1,9 +1,9 @@
 //! Throughput of decoding and rule evaluation on Falco's k8s audit test
-//! events, replicated into a JSON-lines file. Ignored by default; run in
-//! release mode:
+//! events, replicated into a JSON-lines file. A bench binary (no harness,
+//! nothing added to `cargo test`):
 //!
 //! ```text
-//! cargo test -p palisade-audit --release --test throughput -- --ignored --nocapture
+//! cargo bench -p palisade-audit --bench throughput
 //! ```
 //!
 //! `PALISADE_AUDIT_BENCH_EVENTS` sets the number of events (default 300,000).
@@ -15,6 +15,8 @@
     clippy::print_stderr
 )]
 
+#[path = "../tests/common/mod.rs"]
+#[allow(dead_code)]
 mod common;
 
 use std::io::{BufWriter, Write};
@@ -34,8 +36,10 @@ fn peak_rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
-#[test]
-#[ignore = "benchmark: run in release with --ignored --nocapture"]
+fn main() {
+    decode_and_evaluate_rate();
+}
+
 fn decode_and_evaluate_rate() {
     let Some(dir) = common::require_shared(
         "k8saudit/falco-tests/test/trace_files/k8s_audit",
