@@ -135,6 +135,9 @@ impl OutputTemplate {
                 }
             }
         }
+        // Folded YAML (`output: >`) ends in a newline; an alert line does not.
+        let trimmed = out.trim_end().len();
+        out.truncate(trimmed);
         out
     }
 
