@@ -9,6 +9,7 @@
 //! `PALISADE_AUDIT_BENCH_EVENTS` sets the number of events (default 300,000).
 
 #![allow(
+    clippy::indexing_slicing,
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
@@ -16,7 +17,6 @@
 )]
 
 #[path = "../tests/common/mod.rs"]
-#[allow(dead_code)]
 mod common;
 
 use std::io::{BufWriter, Write};
