@@ -524,3 +524,35 @@ fn audit_serve_is_ready_then_drains_on_sigterm() {
         .count();
     assert_eq!(alerts, 3, "every accepted event evaluated before exit");
 }
+
+#[test]
+fn policy_verify_runs_gator_suites() {
+    let lib = shared_data().join("gatekeeper-library/library/general");
+    if !lib.is_dir() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "shared data missing under CI: {}",
+            lib.display()
+        );
+        return;
+    }
+    let o = run(palisade()
+        .args(["policy", "verify"])
+        .arg(lib.join("requiredlabels")));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    let last = out.lines().last().unwrap_or("");
+    assert!(last.ends_with("passed, 0 failed"), "{out}");
+    // A suite with a known failure (a Rego construct regorus rejects) exits 1.
+    let o = run(palisade()
+        .args(["policy", "verify"])
+        .arg(lib.join("noupdateserviceaccount")));
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    let o = run(palisade().args(["policy", "verify", "/nonexistent-palisade-suites"]));
+    assert_eq!(o.status.code(), Some(2));
+}

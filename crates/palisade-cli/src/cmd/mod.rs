@@ -3,6 +3,7 @@
 mod audit;
 mod db;
 mod image;
+mod policy;
 mod rules;
 
 use std::process::ExitCode;
@@ -55,6 +56,9 @@ enum Command {
     /// Kubernetes audit logs: offline scan and the webhook backend.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Gatekeeper ConstraintTemplates and Constraints (Rego).
+    #[command(subcommand)]
+    Policy(policy::PolicyCommand),
 }
 
 pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -63,5 +67,6 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Db(c) => db::run(c, cli.quiet),
         Command::Rules(c) => rules::run(c),
         Command::Audit(c) => audit::run(c),
+        Command::Policy(c) => policy::run(c),
     }
 }
