@@ -556,3 +556,233 @@ fn policy_verify_runs_gator_suites() {
     let o = run(palisade().args(["policy", "verify", "/nonexistent-palisade-suites"]));
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// A temp policies dir holding the library's required-labels template and
+/// its `all-must-have-owner` constraint, plus that sample's directory;
+/// `None` (skip) when shared data is missing outside CI.
+fn required_labels_policies() -> Option<(tempfile::TempDir, PathBuf)> {
+    let lib = shared_data().join("gatekeeper-library/library/general/requiredlabels");
+    let sample = lib.join("samples/all-must-have-owner");
+    if !sample.is_dir() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "shared data missing under CI: {}",
+            sample.display()
+        );
+        return None;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(lib.join("template.yaml"), dir.path().join("template.yaml")).unwrap();
+    std::fs::copy(
+        sample.join("constraint.yaml"),
+        dir.path().join("constraint.yaml"),
+    )
+    .unwrap();
+    Some((dir, sample))
+}
+
+fn stdout_json(o: &Output) -> serde_json::Value {
+    serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stdout)))
+}
+
+#[test]
+fn policy_eval_denies_the_disallowed_example_and_admits_the_allowed() {
+    let Some((policies, sample)) = required_labels_policies() else {
+        return;
+    };
+    let eval = |object: &Path, format: &str| {
+        run(palisade()
+            .args(["policy", "eval", "--format", format, "--policies"])
+            .arg(policies.path())
+            .arg("--object")
+            .arg(object))
+    };
+    let o = eval(&sample.join("example_disallowed.yaml"), "json");
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let v = stdout_json(&o);
+    assert_eq!(v["schema"], "palisade.policy/v1");
+    let results = v["results"].as_array().unwrap();
+    assert_eq!(results.len(), 1, "{v}");
+    assert_eq!(results[0]["constraint"]["kind"], "K8sRequiredLabels");
+    assert_eq!(results[0]["constraint"]["name"], "all-must-have-owner");
+    assert_eq!(results[0]["enforcement_action"], "deny");
+    assert_eq!(results[0]["resource"]["apiVersion"], "v1");
+    assert_eq!(results[0]["resource"]["kind"], "Namespace");
+    assert_eq!(results[0]["resource"]["name"], "disallowed-namespace");
+    assert!(!results[0]["message"].as_str().unwrap().is_empty());
+
+    let o = eval(&sample.join("example_allowed.yaml"), "json");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout_json(&o)["results"], serde_json::json!([]));
+
+    // The table: a line naming action, constraint and resource, then a summary.
+    let o = eval(&sample.join("example_disallowed.yaml"), "table");
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.lines().any(|l| l.starts_with("deny")
+            && l.contains("K8sRequiredLabels/all-must-have-owner")
+            && l.contains("Namespace/disallowed-namespace")),
+        "{out}"
+    );
+    assert!(
+        out.lines().last().unwrap().starts_with("1 results (1 deny"),
+        "{out}"
+    );
+
+    // An AdmissionReview in JSON is evaluated with its request.
+    let review = policies.path().join("review.json");
+    std::fs::write(
+        &review,
+        r#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{
+            "uid":"1","operation":"CREATE","kind":{"group":"","version":"v1","kind":"Namespace"},
+            "name":"from-review","object":{"apiVersion":"v1","kind":"Namespace",
+            "metadata":{"name":"from-review"}}}}"#,
+    )
+    .unwrap();
+    let o = eval(&review, "json");
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(
+        stdout_json(&o)["results"][0]["resource"]["name"],
+        "from-review"
+    );
+}
+
+#[test]
+fn policy_eval_input_errors_exit_2_naming_the_file() {
+    let Some((policies, _)) = required_labels_policies() else {
+        return;
+    };
+    let objects = tempfile::tempdir().unwrap();
+    let broken = objects.path().join("broken-object.yaml");
+    std::fs::write(
+        &broken,
+        "apiVersion: v1\nkind: [Namespace\nmetadata: {name: x\n",
+    )
+    .unwrap();
+    let o = run(palisade()
+        .args(["policy", "eval", "--policies"])
+        .arg(policies.path())
+        .arg("--object")
+        .arg(&broken));
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("broken-object.yaml") && err.contains("invalid YAML"),
+        "{err}"
+    );
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+
+    let o = run(palisade()
+        .args(["policy", "eval", "--policies"])
+        .arg(policies.path())
+        .args(["--object", "/nonexistent-palisade-object.yaml"]));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("/nonexistent-palisade-object.yaml"));
+}
+
+#[test]
+fn policy_audit_walks_files_directories_and_list_dumps() {
+    let Some((policies, sample)) = required_labels_policies() else {
+        return;
+    };
+    let objects = tempfile::tempdir().unwrap();
+    let nested = objects.path().join("nested");
+    std::fs::create_dir(&nested).unwrap();
+    std::fs::copy(
+        sample.join("example_allowed.yaml"),
+        objects.path().join("allowed.yaml"),
+    )
+    .unwrap();
+    std::fs::copy(
+        sample.join("example_disallowed.yaml"),
+        nested.join("disallowed.yml"),
+    )
+    .unwrap();
+    std::fs::write(objects.path().join("README.md"), "not a manifest").unwrap();
+    // A `kubectl get -A -o yaml` dump: two unlabelled namespaces, one owned
+    // namespace and a pod the constraint does not match.
+    let dump = objects.path().join("cluster-dump.yaml");
+    std::fs::write(
+        &dump,
+        "apiVersion: v1
+kind: List
+metadata:
+  resourceVersion: \"\"
+items:
+- apiVersion: v1
+  kind: Namespace
+  metadata:
+    name: team-a
+- apiVersion: v1
+  kind: Namespace
+  metadata:
+    name: team-b
+- apiVersion: v1
+  kind: Namespace
+  metadata:
+    name: owned
+    labels:
+      owner: alice.agilebank.demo
+- apiVersion: v1
+  kind: Pod
+  metadata:
+    name: p
+    namespace: team-a
+",
+    )
+    .unwrap();
+    // Multi-document YAML: one more unlabelled namespace, one owned.
+    std::fs::write(
+        objects.path().join("multi.yaml"),
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: multi-bad}\n---\n\
+         apiVersion: v1\nkind: Namespace\nmetadata: {name: multi-ok, labels: {owner: bob.agilebank.demo}}\n",
+    )
+    .unwrap();
+    let o = run(palisade()
+        .args(["policy", "audit", "--format", "json", "--policies"])
+        .arg(policies.path())
+        .arg(objects.path()));
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let v = stdout_json(&o);
+    assert_eq!(v["schema"], "palisade.policy/v1");
+    let mut names: Vec<&str> = v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["resource"]["name"].as_str().unwrap())
+        .collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        ["disallowed-namespace", "multi-bad", "team-a", "team-b"],
+        "{v}"
+    );
+
+    // Files may be named directly; only allowed objects → exit 0.
+    let o = run(palisade()
+        .args(["policy", "audit", "--policies"])
+        .arg(policies.path())
+        .arg(objects.path().join("allowed.yaml")));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.trim_end().ends_with("for 1 object"), "{out}");
+
+    // A document that is not an object stops the audit, naming file and index.
+    std::fs::write(
+        objects.path().join("zz-bad.yaml"),
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: fine}\n---\n- just\n- a list\n",
+    )
+    .unwrap();
+    let o = run(palisade()
+        .args(["policy", "audit", "--policies"])
+        .arg(policies.path())
+        .arg(objects.path()));
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("zz-bad.yaml") && err.contains("document 1"),
+        "{err}"
+    );
+}
