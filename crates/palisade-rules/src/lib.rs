@@ -14,7 +14,7 @@
 //!
 //! An event source implements two traits (see [`field`]):
 //!
-//! ```ignore
+//! ```text
 //! pub trait FieldCatalog {
 //!     fn source(&self) -> &str;                                   // "syscall", "k8s_audit", …
 //!     fn resolve(&mut self, name: &str, arg: Option<&str>) -> Result<FieldId, UnknownField>;
@@ -35,7 +35,7 @@
 //!
 //! Then:
 //!
-//! ```ignore
+//! ```text
 //! let mut loader = Loader::new();
 //! loader.load_file(Path::new("k8s_audit_rules.yaml"))?;      // several files: in order
 //! let loaded: LoadedRules = loader.finish()?;                 // Errors: file:line:col + text
